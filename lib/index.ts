@@ -1,0 +1,54 @@
+/**
+ * rxwal — a write-ahead log scanner as composable RxJS operators.
+ *
+ * @example
+ * ```ts
+ * import { filterVChannel, reorderUntilTick, txnBuffer } from 'rxwal';
+ * wal$.pipe(filterVChannel('v1'), reorderUntilTick(), txnBuffer()).subscribe(apply);
+ * ```
+ * @packageDocumentation
+ */
+export {
+  WalError,
+  InvalidMessageError,
+  ConfigError,
+  CorruptRecordError,
+  ClosedError,
+  EvictedError,
+  TxnExpiredError,
+  FencedError,
+} from './errors.js';
+export type { Duration } from './internal/duration.js';
+
+export { tso } from './message/tso.js';
+export type { TimeTick } from './message/tso.js';
+export { messageId } from './message/messageId.js';
+export type { MessageId } from './message/messageId.js';
+export { MessageType, isTxnMessage, isSystemMessageType } from './message/message.js';
+export type { TxnContext, WalMessage, TxnMessage } from './message/message.js';
+export { createMessage } from './message/createMessage.js';
+export type { MessageInit } from './message/createMessage.js';
+export { estimateSize } from './message/size.js';
+
+export { DeliverPolicy } from './options/deliverPolicy.js';
+export { DeliverFilter } from './options/deliverFilter.js';
+
+export { filterMessages } from './operators/filterMessages.js';
+export { filterVChannel } from './operators/filterVChannel.js';
+export { reorderUntilTick } from './operators/reorderUntilTick.js';
+export type { ReorderOptions } from './operators/reorderUntilTick.js';
+export { txnBuffer } from './operators/txnBuffer.js';
+export type { TxnBufferOptions } from './operators/txnBuffer.js';
+export { pauseGate } from './operators/pauseGate.js';
+export type { PauseGateOptions } from './operators/pauseGate.js';
+
+export { noopMetrics, createInMemoryMetrics } from './observability/metrics.js';
+export type {
+  ScannerMetrics,
+  ScannerModel,
+  ScannerInfo,
+  TxnOutcome,
+  MetricsSnapshot,
+} from './observability/metrics.js';
+export type { Logger } from './observability/logger.js';
+export type { ObservedOptions } from './observability/observed.js';

@@ -1,0 +1,74 @@
+import type { WalMessage } from '../message/message.js';
+import type { TimeTick } from '../message/tso.js';
+import { StableHeap } from './heap.js';
+
+/** Why {@link ReorderBuffer.push} refused a message. */
+export type ReorderRejection = 'violation' | 'duplicate';
+
+const NOTHING: readonly WalMessage[] = Object.freeze([]);
+
+/**
+ * The reorder buffer of reference § 4.4: messages wait in a heap by tick until a time tick
+ * releases every message at or below it, in tick order (arrival order among equal ticks).
+ * `lastPopTimeTick` never moves backwards (DESIGN decision 2).
+ */
+export class ReorderBuffer<P = unknown> {
+  private readonly heap = new StableHeap<WalMessage<P>>();
+  private readonly ids = new Set<string>();
+  private totalBytes = 0;
+  private lastPop: TimeTick = 0n;
+
+  /** Messages waiting. */
+  get length(): number {
+    return this.heap.size;
+  }
+
+  /** Σ size of the messages waiting. */
+  get bytes(): number {
+    return this.totalBytes;
+  }
+
+  /** The highest time tick released so far (0 before the first). */
+  get lastPopTimeTick(): TimeTick {
+    return this.lastPop;
+  }
+
+  /**
+   * Buffers `m`, or says why not: `violation` when its tick is below the last released one
+   * (equal is allowed), `duplicate` when a message with the same id is already waiting.
+   */
+  push(m: WalMessage<P>): ReorderRejection | undefined {
+    if (m.timeTick < this.lastPop) return 'violation';
+    const key = m.id.key;
+    if (this.ids.has(key)) return 'duplicate';
+    this.ids.add(key);
+    this.heap.push(m.timeTick, m);
+    this.totalBytes += m.size;
+    return undefined;
+  }
+
+  /** Removes and returns, in tick order, every message with tick ≤ `tt`. */
+  popUntil(tt: TimeTick): readonly WalMessage<P>[] {
+    if (tt > this.lastPop) this.lastPop = tt;
+    const heap = this.heap;
+    const top = heap.peekKey();
+    if (top === undefined || top > tt) return NOTHING as readonly WalMessage<P>[];
+    const released: WalMessage<P>[] = [];
+    while (heap.size > 0 && (heap.peekKey() as bigint) <= tt) {
+      const m = heap.pop() as WalMessage<P>;
+      this.ids.delete(m.id.key);
+      this.totalBytes -= m.size;
+      released.push(m);
+    }
+    return released;
+  }
+
+  /** Drops everything waiting; returns the bytes it held. */
+  clear(): number {
+    const bytes = this.totalBytes;
+    this.heap.clear();
+    this.ids.clear();
+    this.totalBytes = 0;
+    return bytes;
+  }
+}

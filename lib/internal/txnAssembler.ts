@@ -1,0 +1,157 @@
+import { MessageType, type WalMessage } from '../message/message.js';
+import { addPhysicalMs, type TimeTick } from '../message/tso.js';
+import { buildTxnMessage } from '../message/txnMessage.js';
+import type { TxnOutcome } from '../observability/metrics.js';
+import { StableHeap } from './heap.js';
+
+/** What the assembler reports besides its output: outcomes and the anomalies worth a warning. */
+export interface TxnAssemblerEvents {
+  outcome(outcome: TxnOutcome, txnId: bigint | undefined): void;
+  anomaly(reason: string, m: WalMessage): void;
+}
+
+interface Builder<P> {
+  readonly txnId: bigint;
+  readonly begin: WalMessage<P>;
+  readonly bodies: WalMessage<P>[];
+  readonly keepaliveMs: number;
+  size: number;
+  /** Expired once a time tick ≥ this arrives; undefined never expires. */
+  deadline: TimeTick | undefined;
+}
+
+/**
+ * The txn buffer of reference § 4.5 as a plain class: turns begin/body/commit into one Txn
+ * message, drops rollbacks, bodies without a begin and repeated commits, and expires
+ * transactions whose keepalive passed. Deadlines are indexed in a heap, so a time tick costs
+ * O(expired · log n), not O(open transactions).
+ */
+export class TxnAssembler<P = unknown> {
+  private readonly open = new Map<bigint, Builder<P>>();
+  /** Deadlines with lazy deletion: an entry is live iff its builder is open with that deadline. */
+  private deadlines = new StableHeap<Builder<P>>();
+  private finiteOpen = 0;
+  private totalBytes = 0;
+
+  constructor(private readonly events: TxnAssemblerEvents) {}
+
+  /** Open transactions. */
+  get openCount(): number {
+    return this.open.size;
+  }
+
+  /** Σ size of the begins and bodies held. */
+  get bytes(): number {
+    return this.totalBytes;
+  }
+
+  /** Handles one released message; returns what to emit now (the message or its Txn), if anything. */
+  handle(m: WalMessage<P>): WalMessage<P> | undefined {
+    const txn = m.txn;
+    if (txn === undefined) {
+      this.events.outcome('autocommit', undefined);
+      return m;
+    }
+    const builder = this.open.get(txn.txnId);
+    switch (m.type) {
+      case MessageType.BeginTxn:
+        if (builder !== undefined) {
+          this.events.anomaly('duplicate begin ignored', m);
+          return undefined;
+        }
+        this.begin(m, txn.txnId, txn.keepaliveMs);
+        return undefined;
+      case MessageType.CommitTxn:
+        if (builder === undefined) {
+          this.events.anomaly('commit without an open transaction ignored (may be a repeated commit)', m);
+          return undefined;
+        }
+        this.remove(builder);
+        return this.build(builder, m);
+      case MessageType.RollbackTxn:
+        if (builder !== undefined) {
+          this.remove(builder);
+          this.events.outcome('rolledBack', txn.txnId);
+        }
+        return undefined;
+      default:
+        if (builder === undefined) {
+          this.events.anomaly('body without an open transaction dropped', m);
+          return undefined;
+        }
+        builder.bodies.push(m);
+        builder.size += m.size;
+        this.totalBytes += m.size;
+        this.setDeadline(builder, m.timeTick);
+        return undefined;
+    }
+  }
+
+  /** Expires every transaction whose deadline is ≤ `tt`; returns how many. */
+  expire(tt: TimeTick): number {
+    let expired = 0;
+    const deadlines = this.deadlines;
+    for (let key = deadlines.peekKey(); key !== undefined && key <= tt; key = deadlines.peekKey()) {
+      const builder = deadlines.pop() as Builder<P>;
+      if (builder.deadline !== key || this.open.get(builder.txnId) !== builder) continue; // stale
+      this.remove(builder);
+      this.events.outcome('expired', builder.txnId);
+      expired++;
+    }
+    return expired;
+  }
+
+  /** Drops every open transaction; returns the bytes they held. */
+  clear(): number {
+    const bytes = this.totalBytes;
+    this.open.clear();
+    this.deadlines.clear();
+    this.finiteOpen = 0;
+    this.totalBytes = 0;
+    return bytes;
+  }
+
+  private begin(m: WalMessage<P>, txnId: bigint, keepaliveMs: number): void {
+    const builder: Builder<P> = { txnId, begin: m, bodies: [], keepaliveMs, size: m.size, deadline: undefined };
+    this.open.set(txnId, builder);
+    this.totalBytes += m.size;
+    if (Number.isFinite(keepaliveMs)) this.finiteOpen++;
+    this.setDeadline(builder, m.timeTick);
+  }
+
+  /** The deadline slides with each body: last body's (or the begin's) tick + keepalive. */
+  private setDeadline(builder: Builder<P>, from: TimeTick): void {
+    if (!Number.isFinite(builder.keepaliveMs)) return;
+    const deadline = addPhysicalMs(from, Math.trunc(builder.keepaliveMs));
+    builder.deadline = deadline;
+    this.deadlines.push(deadline, builder);
+    // Stale entries pile up while bodies slide deadlines; rebuild once they dominate.
+    if (this.deadlines.size > 2 * this.finiteOpen + 64) this.compactDeadlines();
+  }
+
+  private compactDeadlines(): void {
+    const live = new StableHeap<Builder<P>>();
+    for (const builder of this.open.values()) {
+      if (builder.deadline !== undefined) live.push(builder.deadline, builder);
+    }
+    this.deadlines = live;
+  }
+
+  private remove(builder: Builder<P>): void {
+    this.open.delete(builder.txnId);
+    this.totalBytes -= builder.size;
+    if (builder.deadline !== undefined) this.finiteOpen--;
+  }
+
+  private build(builder: Builder<P>, commit: WalMessage<P>): WalMessage<P> | undefined {
+    try {
+      const txn = buildTxnMessage(builder.begin, builder.bodies, commit);
+      this.events.outcome('committed', builder.txnId);
+      return txn;
+    } catch (err) {
+      this.events.anomaly(`transaction could not be assembled: ${String(err)}`, commit);
+      this.events.outcome('error', builder.txnId);
+      return undefined;
+    }
+  }
+}

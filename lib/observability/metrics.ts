@@ -1,0 +1,156 @@
+import type { MessageType } from '../message/message.js';
+
+/** Where a scanner reads from: the durable log (`catchup`) or the write-ahead buffer (`tailing`). */
+export type ScannerModel = 'catchup' | 'tailing';
+
+/** How a transaction ended in the txn buffer. */
+export type TxnOutcome = 'autocommit' | 'committed' | 'rolledBack' | 'expired' | 'error';
+
+/** Identifies a scanner to a metrics sink. */
+export interface ScannerInfo {
+  readonly name: string;
+  readonly channel: string;
+  /** The model the scanner is in when the event happens (set on close). */
+  readonly model?: ScannerModel | undefined;
+}
+
+/**
+ * The events a scanner reports (reference § 7.3), named for TypeScript. Byte counters are
+ * reported as deltas, so one sink can serve many scanners of a channel.
+ *
+ * @example
+ * ```ts
+ * const metrics = createInMemoryMetrics();
+ * scanWal(wal, { metrics }).subscribe();
+ * metrics.snapshot().passedMessages.Insert;
+ * ```
+ */
+export interface ScannerMetrics {
+  scannerOpened(scanner: ScannerInfo): void;
+  scannerClosed(scanner: ScannerInfo): void;
+  switchModel(from: ScannerModel | undefined, to: ScannerModel): void;
+  /** Every message that passed the deliver filters, time ticks and other vchannels included. */
+  observeMessage(model: ScannerModel, type: MessageType, bytes: number): void;
+  /** Every data message that passed the vchannel filter. */
+  observePassedMessage(model: ScannerModel, type: MessageType, bytes: number): void;
+  /** A message dropped because its tick is below one already released. */
+  observeTimeTickViolation(model: ScannerModel, type: MessageType): void;
+  observeTxn(outcome: TxnOutcome): void;
+  addPendingQueueBytes(delta: number): void;
+  addReorderBufferBytes(delta: number): void;
+  addTxnBufferBytes(delta: number): void;
+  /** A scanner started waiting at its pause gate. */
+  pauseStarted(): void;
+  /** A scanner left its pause gate (resumed or closed) after `durationMs`. */
+  pauseEnded(durationMs: number): void;
+}
+
+function ignore(): void {
+  // a no-op sink drops every event
+}
+
+/**
+ * A {@link ScannerMetrics} that drops every event: the default.
+ *
+ * @example
+ * ```ts
+ * reorderUntilTick({ metrics: noopMetrics });
+ * ```
+ */
+export const noopMetrics: ScannerMetrics = Object.freeze({
+  scannerOpened: ignore,
+  scannerClosed: ignore,
+  switchModel: ignore,
+  observeMessage: ignore,
+  observePassedMessage: ignore,
+  observeTimeTickViolation: ignore,
+  observeTxn: ignore,
+  addPendingQueueBytes: ignore,
+  addReorderBufferBytes: ignore,
+  addTxnBufferBytes: ignore,
+  pauseStarted: ignore,
+  pauseEnded: ignore,
+});
+
+/** A copy of what an in-memory sink has counted. */
+export interface MetricsSnapshot {
+  /** Live scanners per model. */
+  scanners: { catchup: number; tailing: number };
+  /** Scanners paused right now. */
+  paused: number;
+  pauseDurationsMs: number[];
+  /** Observed messages, by type. */
+  messages: Record<MessageType, number>;
+  passedMessages: Record<MessageType, number>;
+  timeTickViolations: number;
+  txn: { autocommit: number; committed: number; rolledBack: number; expired: number; error: number };
+  /** Sums of the deltas. */
+  bytes: { pendingQueue: number; reorderBuffer: number; txnBuffer: number };
+}
+
+/**
+ * A {@link ScannerMetrics} that counts in memory; `snapshot()` returns a copy. For tests,
+ * examples and small tools.
+ *
+ * @example
+ * ```ts
+ * const metrics = createInMemoryMetrics();
+ * source$.pipe(reorderUntilTick({ metrics })).subscribe();
+ * expect(metrics.snapshot().bytes.reorderBuffer).toBe(0);
+ * ```
+ */
+export function createInMemoryMetrics(): ScannerMetrics & { snapshot(): MetricsSnapshot } {
+  const state: MetricsSnapshot = {
+    scanners: { catchup: 0, tailing: 0 },
+    paused: 0,
+    pauseDurationsMs: [],
+    messages: {},
+    passedMessages: {},
+    timeTickViolations: 0,
+    txn: { autocommit: 0, committed: 0, rolledBack: 0, expired: 0, error: 0 },
+    bytes: { pendingQueue: 0, reorderBuffer: 0, txnBuffer: 0 },
+  };
+  return {
+    scannerOpened() {
+      // a scanner is counted by its first switchModel(undefined, model)
+    },
+    scannerClosed(scanner) {
+      if (scanner.model !== undefined) state.scanners[scanner.model] -= 1;
+    },
+    switchModel(from, to) {
+      if (from !== undefined) state.scanners[from] -= 1;
+      state.scanners[to] += 1;
+    },
+    observeMessage(_model, type) {
+      state.messages[type] = (state.messages[type] ?? 0) + 1;
+    },
+    observePassedMessage(_model, type) {
+      state.passedMessages[type] = (state.passedMessages[type] ?? 0) + 1;
+    },
+    observeTimeTickViolation() {
+      state.timeTickViolations += 1;
+    },
+    observeTxn(outcome) {
+      state.txn[outcome] += 1;
+    },
+    addPendingQueueBytes(delta) {
+      state.bytes.pendingQueue += delta;
+    },
+    addReorderBufferBytes(delta) {
+      state.bytes.reorderBuffer += delta;
+    },
+    addTxnBufferBytes(delta) {
+      state.bytes.txnBuffer += delta;
+    },
+    pauseStarted() {
+      state.paused += 1;
+    },
+    pauseEnded(durationMs) {
+      state.paused -= 1;
+      state.pauseDurationsMs.push(durationMs);
+    },
+    snapshot() {
+      return structuredClone(state);
+    },
+  };
+}

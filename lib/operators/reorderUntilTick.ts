@@ -1,0 +1,90 @@
+import { Observable, type MonoTypeOperatorFunction } from 'rxjs';
+
+import { MessageType, type WalMessage } from '../message/message.js';
+import { ReorderBuffer } from '../internal/reorderBuffer.js';
+import { subscribeLinked } from '../internal/linkedObserver.js';
+import type { ObservedOptions } from '../observability/observed.js';
+import { logFields, resolveObserved } from '../observability/resolve.js';
+
+/** Options of {@link reorderUntilTick}. */
+export interface ReorderOptions extends ObservedOptions {}
+
+/**
+ * Puts messages back in time-tick order (reference § 4.4). Data messages wait in a heap by tick;
+ * a time tick `T` releases, in tick order, every waiting message with tick ≤ `T`, then itself.
+ *
+ * - Equal ticks keep their arrival order (stable).
+ * - A data message with a tick below the last released time tick is a *violation*: dropped,
+ *   logged and counted (`observeTimeTickViolation`). Equal is allowed.
+ * - A message whose id is already waiting is a *duplicate*: dropped and logged.
+ * - A time tick lower than one already released is dropped without being emitted: it carries no
+ *   news, and released ticks never go backwards (`lastPopTimeTick` is monotonic).
+ * - Messages still waiting when the source completes, errors or is unsubscribed were never
+ *   confirmed by a time tick and are dropped; the reorder-buffer byte counter returns to 0.
+ *
+ * ```
+ * source:  --a(ins@3)--b(ins@2)--T(tt4)-------c(ins@5)--U(tt5)--|
+ * reorderUntilTick()
+ * result:  ----------------------(b a T)-------------------(c U)--|
+ * ```
+ *
+ * @param options logger, metrics (`addReorderBufferBytes`, `observeTimeTickViolation`)
+ * @returns an operator that emits data messages only once a time tick confirms them
+ *
+ * @example
+ * ```ts
+ * wal$.pipe(filterVChannel('v1'), reorderUntilTick(), txnBuffer());
+ * ```
+ * @see txnBuffer
+ */
+export function reorderUntilTick<M extends WalMessage>(
+  options?: ReorderOptions,
+): MonoTypeOperatorFunction<M> {
+  const { logger, metrics, scannerModel } = resolveObserved(options, 'reorderUntilTick');
+  return (source) =>
+    new Observable<M>((subscriber) => {
+      const buffer = new ReorderBuffer<unknown>();
+      subscriber.add(() => {
+        const held = buffer.clear();
+        if (held !== 0) metrics.addReorderBufferBytes(-held);
+      });
+      subscribeLinked(source, subscriber, {
+        next(m) {
+          if (m.type === MessageType.TimeTick) {
+            if (m.timeTick < buffer.lastPopTimeTick) {
+              if (logger.isLevelEnabled('debug')) {
+                logger.debug(logFields(m), 'time tick below the last released one dropped');
+              }
+              return;
+            }
+            const released = buffer.popUntil(m.timeTick);
+            if (released.length > 0) {
+              let bytes = 0;
+              for (const r of released) bytes += r.size;
+              metrics.addReorderBufferBytes(-bytes);
+              for (const r of released) {
+                if (subscriber.closed) return;
+                subscriber.next(r as M);
+              }
+            }
+            subscriber.next(m);
+            return;
+          }
+          const rejection = buffer.push(m);
+          if (rejection === undefined) {
+            metrics.addReorderBufferBytes(m.size);
+            return;
+          }
+          if (rejection === 'violation') {
+            metrics.observeTimeTickViolation(scannerModel(), m.type);
+            logger.warn(
+              { ...logFields(m), lastPopTimeTick: buffer.lastPopTimeTick.toString() },
+              'time tick violation: message below the last released time tick dropped',
+            );
+          } else {
+            logger.warn(logFields(m), 'duplicate message id in the reorder buffer dropped');
+          }
+        },
+      });
+    });
+}

@@ -1,0 +1,11 @@
+/**
+ * rxwal/testing — helpers for marble tests of WAL pipelines.
+ *
+ * @example
+ * ```ts
+ * import { createWalTestScheduler, walMessages } from 'rxwal/testing';
+ * ```
+ * @packageDocumentation
+ */
+export { parseWalMessage, walMessages, formatWalMessage } from './notation.js';
+export { createWalTestScheduler, normalizeWalValues } from './scheduler.js';
