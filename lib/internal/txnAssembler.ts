@@ -144,14 +144,16 @@ export class TxnAssembler<P = unknown> {
   }
 
   private build(builder: Builder<P>, commit: WalMessage<P>): WalMessage<P> | undefined {
+    let txn: WalMessage<P>;
     try {
-      const txn = buildTxnMessage(builder.begin, builder.bodies, commit);
-      this.events.outcome('committed', builder.txnId);
-      return txn;
+      txn = buildTxnMessage(builder.begin, builder.bodies, commit);
     } catch (err) {
       this.events.anomaly(`transaction could not be assembled: ${String(err)}`, commit);
       this.events.outcome('error', builder.txnId);
       return undefined;
     }
+    // Outside the try: a throwing metrics sink is the caller's error, not a failed assembly.
+    this.events.outcome('committed', builder.txnId);
+    return txn;
   }
 }

@@ -20,6 +20,11 @@ export interface PauseGateOptions extends ObservedOptions {
   mode?: 'start' | 'live';
   /** Measures the pause duration; default `asyncScheduler`. */
   scheduler?: SchedulerLike;
+  /**
+   * Told when the gate starts (`true`) and stops (`false`) holding. `scanWal` uses it to stop
+   * reading the WAL while a live pause holds delivery.
+   */
+  onHoldChange?: (holding: boolean) => void;
 }
 
 /**
@@ -65,11 +70,15 @@ export function pauseGate<T>(
   const { logger, metrics } = resolveObserved(options, 'pauseGate');
   const ignore = options?.ignore ?? false;
   const mode = options?.mode ?? 'start';
-  const scheduler = options?.scheduler ?? asyncScheduler;
+  const scheduler = options?.scheduler === undefined ? asyncScheduler : options.scheduler;
+  const onHoldChange = options?.onHoldChange;
   if (typeof ignore !== 'boolean') throw new ConfigError('ignore', ignore, 'must be a boolean');
   if (mode !== 'start' && mode !== 'live') throw new ConfigError('mode', mode, "must be 'start' or 'live'");
   if (typeof scheduler?.now !== 'function') {
     throw new ConfigError('scheduler', scheduler, 'must be a SchedulerLike');
+  }
+  if (onHoldChange !== undefined && typeof onHoldChange !== 'function') {
+    throw new ConfigError('onHoldChange', onHoldChange, 'must be a function');
   }
   if (ignore) return (source) => source;
   if (!isObservable(pause$)) throw new ConfigError('pause$', pause$, 'must be an Observable<boolean>');
@@ -90,6 +99,7 @@ export function pauseGate<T>(
         if (holdingSince !== undefined) return;
         holdingSince = scheduler.now();
         metrics.pauseStarted();
+        onHoldChange?.(true);
         logger.info(sourceSubscribed ? 'pause consumption: delivery held' : 'pause consumption: waiting for pause$ to say false');
       };
       const stopHolding = (why: 'resumed' | 'canceled'): void => {
@@ -97,6 +107,7 @@ export function pauseGate<T>(
         const durationMs = Math.max(0, scheduler.now() - holdingSince);
         holdingSince = undefined;
         metrics.pauseEnded(durationMs);
+        onHoldChange?.(false);
         logger.info({ durationMs }, why === 'resumed' ? 'continue to consume messages' : 'pause consumption is canceled');
       };
       subscriber.add(() => stopHolding('canceled'));
@@ -121,6 +132,7 @@ export function pauseGate<T>(
       };
 
       const release = (): void => {
+        if (flushing) return; // resumed from inside a flush: the running flush carries on
         flushing = true;
         let i = 0;
         while (i < held.length && !holding && !subscriber.closed) subscriber.next(held[i++] as T);

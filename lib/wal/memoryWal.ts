@@ -1,0 +1,226 @@
+import { ClosedError, ConfigError } from '../errors.js';
+import { createMessage, type MessageInit } from '../message/createMessage.js';
+import type { WalMessage } from '../message/message.js';
+import { sequenceOf, type MessageId } from '../message/messageId.js';
+import { DeliverPolicy, checkDeliverPolicy } from '../options/deliverPolicy.js';
+import type { ReadableWal, Wal, WalOptions, WalReader } from './wal.js';
+import { WalWriter, type LogStorage } from './writer.js';
+import type { WriteAheadBuffer } from './writeAheadBuffer.js';
+
+/** Options of {@link createMemoryWal}. */
+export interface MemoryWalOptions extends WalOptions {
+  /**
+   * Concurrent appends (issued in the same turn of the event loop) reach the log in a random
+   * order while their ticks stay in call order, as in a real WAL: reaches the reorder path.
+   */
+  reorderConcurrentWrites?: boolean;
+  /** The randomness behind `reorderConcurrentWrites` (seed it in tests); default `Math.random`. */
+  random?: () => number;
+}
+
+/** A memory WAL: a {@link Wal} plus `appendRaw` for logs no writer appends to. */
+export interface MemoryWal extends Wal {
+  /**
+   * Stores a message exactly as given (id = the next sequence), never reordering or repairing
+   * it. For logs no writer appends to: such a log has no write-ahead buffer content. Mixing it
+   * with the writer throws {@link ConfigError}.
+   */
+  appendRaw(init: Omit<MessageInit, 'id'>): WalMessage;
+  /** A read-only view of the same log: scanners on it never tail. */
+  readOnly(): ReadableWal;
+  /** Messages in the log. */
+  readonly length: number;
+}
+
+/** Default number of messages a reader returns per batch. */
+export const DEFAULT_READ_BATCH = 256;
+
+/**
+ * An in-process WAL for tests and examples: the log is an array, ids are its sequence (from 1).
+ *
+ * @example
+ * ```ts
+ * const wal = createMemoryWal({ channel: 'p0' });
+ * await wal.append({ type: 'Insert', vchannel: 'v1', payload: { pk: 1 } });
+ * scanWal(wal, { vchannel: 'v1' }).subscribe(console.log);
+ * await wal.close();
+ * ```
+ */
+export function createMemoryWal(options: MemoryWalOptions = {}): MemoryWal {
+  if (typeof options !== 'object' || options === null) {
+    throw new ConfigError('options', options, 'must be an object');
+  }
+  const channel = options.channel ?? 'rxwal';
+  if (typeof channel !== 'string' || channel === '') {
+    throw new ConfigError('channel', channel, 'must be a non-empty string');
+  }
+  const log = new MemoryLog();
+  const writer = new WalWriter(log, options);
+  let mode: 'empty' | 'writer' | 'raw' = 'empty';
+  const useWriter = (): void => {
+    if (log.closed) return;
+    if (mode === 'raw') throw new ConfigError('writer', channel, 'cannot append to a log written with appendRaw');
+    mode = 'writer';
+  };
+  const guard = <T>(call: () => Promise<T>): Promise<T> => {
+    try {
+      useWriter();
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return call();
+  };
+
+  const readOnlyView: ReadableWal = Object.freeze({
+    channel,
+    accessMode: 'ro' as const,
+    read: (policy: DeliverPolicy) => log.read(policy),
+  });
+
+  return {
+    channel,
+    accessMode: 'rw',
+    get writeAheadBuffer(): WriteAheadBuffer | undefined {
+      return writer.writeAheadBuffer;
+    },
+    get length(): number {
+      return log.length;
+    },
+    read: (policy) => log.read(policy),
+    requestPersistedTimeTick: () => writer.requestPersistedTimeTick(),
+    append: (m) => guard(() => writer.append(m)),
+    beginTxn: (o) => guard(() => writer.beginTxn(o)),
+    syncTimeTick: (o) => guard(() => writer.syncTimeTick(o)),
+    appendRaw(init) {
+      if (log.closed) throw new ClosedError('WAL');
+      if (mode === 'writer') throw new ConfigError('appendRaw', channel, 'cannot be used on a log its writer appends to');
+      if (typeof init !== 'object' || init === null) throw new ConfigError('appendRaw', init, 'needs a message');
+      const message = createMessage({ ...init, id: log.nextSequence() });
+      mode = 'raw';
+      log.write([message]);
+      return message;
+    },
+    readOnly: () => readOnlyView,
+    async close() {
+      await writer.close();
+      log.close();
+    },
+  };
+}
+
+/** The log itself: an array in id order, readers woken on every write. */
+class MemoryLog implements LogStorage {
+  private readonly messages: WalMessage[] = [];
+  private waiters = new Set<() => void>();
+  closed = false;
+
+  get length(): number {
+    return this.messages.length;
+  }
+
+  nextSequence(): bigint {
+    return BigInt(this.messages.length + 1);
+  }
+
+  write(messages: readonly WalMessage[]): void {
+    if (this.closed) throw new ClosedError('WAL');
+    for (const m of messages) this.messages.push(m);
+    this.wake();
+  }
+
+  read(policy: DeliverPolicy): WalReader {
+    if (this.closed) throw new ClosedError('WAL');
+    checkDeliverPolicy(policy, 'policy');
+    let start: number;
+    let resolvedPolicy = policy;
+    switch (policy.kind) {
+      case 'all':
+        start = 0;
+        break;
+      case 'latest': {
+        start = this.messages.length;
+        const last = this.messages[start - 1];
+        resolvedPolicy = last === undefined ? DeliverPolicy.all() : DeliverPolicy.startAfter(last.id);
+        break;
+      }
+      case 'startFrom':
+        start = this.indexOf(policy.id);
+        break;
+      case 'startAfter':
+        start = this.indexOf(policy.id) + 1;
+        break;
+    }
+    return new MemoryReader(this, start, resolvedPolicy);
+  }
+
+  /** @internal messages from `index`, at most `max`; empty when there are none yet. */
+  slice(index: number, max: number): WalMessage[] {
+    return this.messages.slice(index, index + max);
+  }
+
+  /** @internal calls `waiter` once on the next write or close. */
+  onWrite(waiter: () => void): void {
+    this.waiters.add(waiter);
+  }
+
+  /** @internal forgets a waiter (a closed reader). */
+  forget(waiter: () => void): void {
+    this.waiters.delete(waiter);
+  }
+
+  close(): void {
+    this.closed = true;
+    this.wake();
+  }
+
+  private wake(): void {
+    const waiters = this.waiters;
+    this.waiters = new Set();
+    for (const wake of waiters) wake();
+  }
+
+  private indexOf(id: MessageId): number {
+    const seq = sequenceOf(id);
+    if (seq === undefined) throw new ConfigError('policy.id', id.key, 'is not an id of this WAL');
+    return Math.max(0, Math.min(Number(seq) - 1, this.messages.length));
+  }
+}
+
+class MemoryReader implements WalReader {
+  private closed = false;
+  private waiter: (() => void) | undefined;
+
+  constructor(
+    private readonly log: MemoryLog,
+    private index: number,
+    readonly resolvedPolicy: DeliverPolicy,
+  ) {}
+
+  async next(maxMessages = DEFAULT_READ_BATCH): Promise<readonly WalMessage[]> {
+    if (!Number.isSafeInteger(maxMessages) || maxMessages <= 0) {
+      throw new ConfigError('maxMessages', maxMessages, 'must be a positive integer');
+    }
+    for (;;) {
+      if (this.closed) throw new ClosedError('WAL reader');
+      const batch = this.log.slice(this.index, maxMessages);
+      if (batch.length > 0) {
+        this.index += batch.length;
+        return batch;
+      }
+      if (this.log.closed) throw new ClosedError('WAL');
+      await new Promise<void>((resolve) => {
+        this.waiter = resolve;
+        this.log.onWrite(resolve);
+      });
+      this.waiter = undefined;
+    }
+  }
+
+  close(): void {
+    this.closed = true;
+    const waiter = this.waiter;
+    if (waiter === undefined) return;
+    this.log.forget(waiter); // a closed reader leaves nothing behind in the log
+    waiter();
+  }
+}
