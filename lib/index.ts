@@ -52,3 +52,14 @@ export type {
 } from './observability/metrics.js';
 export type { Logger } from './observability/logger.js';
 export type { ObservedOptions } from './observability/observed.js';
+
+export { switchableSource } from './operators/switchableSource.js';
+export type { SwitchableSourceOptions, FlowControl } from './operators/switchableSource.js';
+export { scanWal } from './scanner/scanWal.js';
+export type { ScanObservable, ScanOptions } from './scanner/scanWal.js';
+
+export { createMemoryWal } from './wal/memoryWal.js';
+export type { MemoryWal, MemoryWalOptions, RawMessageInit } from './wal/memoryWal.js';
+export type { ReadableWal, WalReader, Wal, WalTxn, WalOptions, AppendInit } from './wal/wal.js';
+export type { WriteAheadBuffer, WabReader, WriteAheadBufferOptions } from './wal/writeAheadBuffer.js';
+export type { BackoffOptions } from './internal/backoff.js';

@@ -92,6 +92,17 @@ export function scanWal(wal: ReadableWal, options: ScanOptions = {}): ScanObserv
   const ignorePause = options.ignorePause ?? pause$ === undefined;
   const pauseMode = options.pauseMode ?? 'start';
   const observed = definedOnly({ logger: options.logger, metrics: options.metrics });
+  const pauseOptions = { ...observed, ignore: ignorePause, mode: pauseMode, scheduler };
+  // Every operator checks its options when it is created: build them once now so a bad option
+  // throws here, at the call, rather than at the first subscription.
+  filterVChannel(vchannel, observed);
+  pauseGate(pause$ ?? NEVER_PAUSED, pauseOptions);
+  switchableSource(wal, {
+    ...observed,
+    ...definedOnly({ name: options.name, backoff: options.backoff, readBatchSize: options.readBatchSize }),
+    deliverPolicy,
+    scheduler,
+  });
 
   /** Builds one scanner's pipeline; `waiting` and `flowControl` come from the pull consumer. */
   const build = (waiting: () => number, pull: FlowControl | undefined): Observable<WalMessage> =>
@@ -116,10 +127,7 @@ export function scanWal(wal: ReadableWal, options: ScanOptions = {}): ScanObserv
           txnBuffer({ ...observed, scannerModel }),
           deliveryStage(waiting),
           pauseGate(pause$ ?? NEVER_PAUSED, {
-            ...observed,
-            ignore: ignorePause,
-            mode: pauseMode,
-            scheduler,
+            ...pauseOptions,
             onHoldChange: (holding) => {
               gateHolding = holding;
               if (!holding) flow.wake();

@@ -18,6 +18,12 @@ export interface MemoryWalOptions extends WalOptions {
   random?: () => number;
 }
 
+/**
+ * What {@link MemoryWal.appendRaw} takes: a message without an id (it gets the next sequence), or
+ * with an explicit numeric id not below the last one — an equal id stores a duplicate record.
+ */
+export type RawMessageInit = Omit<MessageInit, 'id'> & { id?: MessageId | bigint | number };
+
 /** A memory WAL: a {@link Wal} plus `appendRaw` for logs no writer appends to. */
 export interface MemoryWal extends Wal {
   /**
@@ -25,7 +31,7 @@ export interface MemoryWal extends Wal {
    * it. For logs no writer appends to: such a log has no write-ahead buffer content. Mixing it
    * with the writer throws {@link ConfigError}.
    */
-  appendRaw(init: Omit<MessageInit, 'id'>): WalMessage;
+  appendRaw(init: RawMessageInit): WalMessage;
   /** A read-only view of the same log: scanners on it never tail. */
   readOnly(): ReadableWal;
   /** Messages in the log. */
@@ -95,7 +101,15 @@ export function createMemoryWal(options: MemoryWalOptions = {}): MemoryWal {
       if (log.closed) throw new ClosedError('WAL');
       if (mode === 'writer') throw new ConfigError('appendRaw', channel, 'cannot be used on a log its writer appends to');
       if (typeof init !== 'object' || init === null) throw new ConfigError('appendRaw', init, 'needs a message');
-      const message = createMessage({ ...init, id: log.nextSequence() });
+      const message = createMessage({ ...init, id: init.id ?? log.nextSequence() });
+      const seq = sequenceOf(message.id);
+      if (seq === undefined || seq < log.lastSequence) {
+        throw new ConfigError(
+          'appendRaw id',
+          message.id.key,
+          `must be a numeric id not below the last one (${log.lastSequence}): readers position by id order`,
+        );
+      }
       mode = 'raw';
       log.write([message]);
       return message;
@@ -118,8 +132,14 @@ class MemoryLog implements LogStorage {
     return this.messages.length;
   }
 
+  /** The sequence of the newest message (0 when empty). */
+  get lastSequence(): bigint {
+    const last = this.messages[this.messages.length - 1];
+    return last === undefined ? 0n : (sequenceOf(last.id) as bigint);
+  }
+
   nextSequence(): bigint {
-    return BigInt(this.messages.length + 1);
+    return this.lastSequence + 1n;
   }
 
   write(messages: readonly WalMessage[]): void {
@@ -144,10 +164,10 @@ class MemoryLog implements LogStorage {
         break;
       }
       case 'startFrom':
-        start = this.indexOf(policy.id);
+        start = this.indexOf(policy.id, false);
         break;
       case 'startAfter':
-        start = this.indexOf(policy.id) + 1;
+        start = this.indexOf(policy.id, true);
         break;
     }
     return new MemoryReader(this, start, resolvedPolicy);
@@ -179,10 +199,19 @@ class MemoryLog implements LogStorage {
     for (const wake of waiters) wake();
   }
 
-  private indexOf(id: MessageId): number {
-    const seq = sequenceOf(id);
-    if (seq === undefined) throw new ConfigError('policy.id', id.key, 'is not an id of this WAL');
-    return Math.max(0, Math.min(Number(seq) - 1, this.messages.length));
+  /** Index of the first message whose id is ≥ `id` (> `id` when `after`): ids never decrease. */
+  private indexOf(id: MessageId, after: boolean): number {
+    const target = sequenceOf(id);
+    if (target === undefined) throw new ConfigError('policy.id', id.key, 'is not an id of this WAL');
+    let lo = 0;
+    let hi = this.messages.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      const seq = sequenceOf((this.messages[mid] as WalMessage).id) as bigint;
+      if (seq < target || (after && seq === target)) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
   }
 }
 

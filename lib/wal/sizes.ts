@@ -7,7 +7,7 @@ import { ConfigError } from '../errors.js';
  * `'64mb'` or `'512kb'` (the `bytes` package). Throws {@link ConfigError} naming `option`.
  */
 export function parseByteSize(value: unknown, option: string): number {
-  let parsed: number | null = null;
+  let parsed: number | null;
   if (typeof value === 'number') parsed = value;
   else if (typeof value === 'string' && value.trim() !== '') parsed = bytes.parse(value.trim());
   else throw new ConfigError(option, value, "must be a number of bytes or a size string such as '64mb'");

@@ -1,4 +1,4 @@
-import { asyncScheduler, type SchedulerAction, type SchedulerLike, type Subscription } from 'rxjs';
+import { asyncScheduler, type SchedulerLike, type Subscription } from 'rxjs';
 
 import { ClosedError, ConfigError, InvalidMessageError, TxnExpiredError } from '../errors.js';
 import { checkKeepalive, freezeMessage } from '../message/createMessage.js';
@@ -183,11 +183,11 @@ export class WalWriter {
     if (this.state !== 'idle') return;
     this.state = 'running';
     this.enqueueTick(true).catch((err: unknown) => this.logger.error({ err }, 'first time tick failed'));
-    const writer = this;
-    this.timer = this.scheduler.schedule(function (this: SchedulerAction<unknown>) {
-      writer.onTimer();
-      this.schedule(undefined, writer.intervalMs);
-    }, this.intervalMs);
+    const tick = (): void => {
+      this.onTimer();
+      if (this.state === 'running') this.timer = this.scheduler.schedule(tick, this.intervalMs);
+    };
+    this.timer = this.scheduler.schedule(tick, this.intervalMs);
   }
 
   private onTimer(): void {
@@ -403,28 +403,27 @@ export class WalWriter {
   }
 
   private txnHandle(txn: TxnState, begin: WalMessage): WalTxn {
-    const writer = this;
     const usable = (): Error | undefined => {
       if (txn.phase === 'expired') return new TxnExpiredError(txn.context.txnId);
       if (txn.phase !== 'open') return new ClosedError(`transaction ${txn.context.txnId}`);
-      if (writer.state === 'closing' || writer.state === 'closed') return new ClosedError('WAL');
+      if (this.state === 'closing' || this.state === 'closed') return new ClosedError('WAL');
       return undefined;
     };
     const finish = (type: MessageType): Promise<WalMessage> => {
       const error = usable();
       if (error !== undefined) return Promise.reject(error);
-      const timeTick = writer.clock.next();
-      if (writer.expiresBy(txn, timeTick)) return Promise.reject(new TxnExpiredError(txn.context.txnId));
+      const timeTick = this.clock.next();
+      if (this.expiresBy(txn, timeTick)) return Promise.reject(new TxnExpiredError(txn.context.txnId));
       txn.phase = 'finishing';
-      return writer.enqueue({ type, vchannel: txn.vchannel, payload: undefined, properties: NO_PROPERTIES, txn, timeTick, persisted: true });
+      return this.enqueue({ type, vchannel: txn.vchannel, payload: undefined, properties: NO_PROPERTIES, txn, timeTick, persisted: true });
     };
     return {
       txnId: txn.context.txnId,
       begin,
-      append<P>(m: AppendInit<P>): Promise<WalMessage<P>> {
+      append: <P>(m: AppendInit<P>): Promise<WalMessage<P>> => {
         const error = usable();
         if (error !== undefined) return Promise.reject(error);
-        return writer.appendRecord(m, txn) as Promise<WalMessage<P>>;
+        return this.appendRecord(m, txn) as Promise<WalMessage<P>>;
       },
       commit: () => finish(MessageType.CommitTxn),
       rollback: () => finish(MessageType.RollbackTxn),

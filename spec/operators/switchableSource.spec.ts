@@ -1,0 +1,264 @@
+import { take, type Subscription } from 'rxjs';
+
+import { ClosedError, CorruptRecordError, ConfigError } from '../../lib/errors.js';
+import type { WalMessage } from '../../lib/message/message.js';
+import { messageId } from '../../lib/message/messageId.js';
+import { createInMemoryMetrics } from '../../lib/observability/metrics.js';
+import { switchableSource } from '../../lib/operators/switchableSource.js';
+import { DeliverPolicy } from '../../lib/options/deliverPolicy.js';
+import { createMemoryWal, type MemoryWal } from '../../lib/wal/memoryWal.js';
+import type { ReadableWal, WalReader } from '../../lib/wal/wal.js';
+import { formatWalMessage } from '../../lib/testing/notation.js';
+import { settle, VirtualClock } from '../support/virtualTime.js';
+
+/** Wraps a WAL so tests can make its readers fail or end. */
+function faultyWal(
+  wal: ReadableWal,
+  fault: (call: { reader: number; next: number }) => 'fail' | 'end' | 'corrupt' | undefined,
+): ReadableWal & { reads: DeliverPolicy[] } {
+  const reads: DeliverPolicy[] = [];
+  return {
+    channel: wal.channel,
+    accessMode: wal.accessMode,
+    get writeAheadBuffer() {
+      return wal.writeAheadBuffer;
+    },
+    reads,
+    read(policy) {
+      reads.push(policy);
+      const readerNo = reads.length;
+      const inner = wal.read(policy);
+      let nextNo = 0;
+      const reader: WalReader = {
+        async next(max) {
+          const kind = fault({ reader: readerNo, next: ++nextNo });
+          if (kind === 'fail') throw new Error(`read error ${readerNo}/${nextNo}`);
+          if (kind === 'end') return [];
+          if (kind === 'corrupt') throw new CorruptRecordError('7', 'bad checksum');
+          return inner.next(max);
+        },
+        close: () => inner.close(),
+      };
+      return reader;
+    },
+  };
+}
+
+function collect(source: ReturnType<typeof switchableSource>): { seen: WalMessage[]; errors: unknown[]; sub: Subscription } {
+  const seen: WalMessage[] = [];
+  const errors: unknown[] = [];
+  const sub = source.subscribe({ next: (m) => seen.push(m), error: (e: unknown) => errors.push(e) });
+  return { seen, errors, sub };
+}
+
+describe('switchableSource', () => {
+  let clock: VirtualClock;
+  let wal: MemoryWal;
+
+  beforeEach(() => {
+    clock = new VirtualClock();
+    wal = createMemoryWal({ channel: 'p0', scheduler: clock.scheduler, timeTickInterval: '200ms' });
+  });
+
+  afterEach(async () => {
+    const closing = wal.close();
+    await clock.advance(1);
+    await closing;
+  });
+
+  test('T-SA-1 read error keeps retrying with backoff, close is clean', async () => {
+    const syncs: number[] = [];
+    const reads: number[] = [];
+    const wabCalls: string[] = [];
+    const failing: ReadableWal = {
+      channel: '',
+      accessMode: 'rw',
+      writeAheadBuffer: {
+        readFromExclusiveTimeTick: () => {
+          wabCalls.push('readFromExclusiveTimeTick');
+          return Promise.reject(new Error('unexpected'));
+        },
+      },
+      requestPersistedTimeTick: () => syncs.push(clock.now()),
+      read: () => {
+        reads.push(clock.now());
+        throw new Error('read error');
+      },
+    };
+    const metrics = createInMemoryMetrics();
+    const out = collect(
+      switchableSource(failing, { name: 'scanner', scheduler: clock.scheduler, random: () => 0.5, metrics }),
+    );
+    await clock.advance(1000);
+    expect(syncs).toEqual([0]); // start-up asked for a persisted time tick (S1)
+    // retried after 100, 200, 400 ms of backoff (jitter factor 1.0 with random() = 0.5) (S2)
+    expect(reads).toEqual([0, 100, 300, 700]);
+    out.sub.unsubscribe();
+    expect(out.errors).toEqual([]);
+    expect(out.seen).toEqual([]);
+    expect(wabCalls).toEqual([]);
+    expect(clock.pendingTimers).toBe(0); // the backoff timer was released
+    expect(metrics.snapshot().scanners).toEqual({ catchup: 0, tailing: 0 });
+  });
+
+  test('backoff jitter stays within ±50 % and caps at 5 s', async () => {
+    const reads: number[] = [];
+    const failing: ReadableWal = {
+      channel: 'p0',
+      accessMode: 'ro',
+      read: () => {
+        reads.push(clock.now());
+        throw new Error('read error');
+      },
+    };
+    let flip = 0;
+    const out = collect(
+      switchableSource(failing, { scheduler: clock.scheduler, random: () => (flip++ % 2 === 0 ? 0 : 0.999) }),
+    );
+    await clock.advance(40_000, 5);
+    out.sub.unsubscribe();
+    const gaps = reads.slice(1).map((t, i) => t - (reads[i] as number));
+    const bases = [100, 200, 400, 800, 1600, 3200, 5000, 5000, 5000];
+    bases.forEach((base, i) => {
+      const gap = gaps[i] as number;
+      expect(gap).toBeGreaterThanOrEqual(Math.floor(base * 0.5));
+      expect(gap).toBeLessThanOrEqual(Math.ceil(base * 1.5) + 5);
+    });
+  });
+
+  test('catches up, then switches to tailing at a time tick the buffer serves', async () => {
+    const metrics = createInMemoryMetrics();
+    await wal.append({ type: 'Insert', vchannel: 'v1', payload: 1 });
+    await wal.syncTimeTick();
+    const out = collect(switchableSource(wal, { scheduler: clock.scheduler, metrics }));
+    await clock.advance(10);
+    expect(metrics.snapshot().scanners).toEqual({ catchup: 0, tailing: 1 });
+    await wal.append({ type: 'Insert', vchannel: 'v1', payload: 2 });
+    await clock.advance(250);
+    const inserts = out.seen.filter((m) => m.type === 'Insert').map((m) => m.payload);
+    expect(inserts).toEqual([1, 2]);
+    const ticks = out.seen.filter((m) => m.type === 'TimeTick').map((m) => m.timeTick);
+    expect([...ticks].sort((a, b) => (a < b ? -1 : 1))).toEqual(ticks); // never backwards
+    out.sub.unsubscribe();
+    expect(metrics.snapshot().scanners).toEqual({ catchup: 0, tailing: 0 });
+  });
+
+  test('a read-only WAL never tails and sees new messages in catch-up', async () => {
+    const metrics = createInMemoryMetrics();
+    await wal.append({ type: 'Insert', vchannel: 'v1', payload: 1 });
+    const out = collect(switchableSource(wal.readOnly(), { scheduler: clock.scheduler, metrics }));
+    await clock.advance(10);
+    await wal.append({ type: 'Insert', vchannel: 'v1', payload: 2 });
+    await clock.advance(450);
+    expect(out.seen.filter((m) => m.type === 'Insert').map((m) => m.payload)).toEqual([1, 2]);
+    expect(metrics.snapshot().scanners).toEqual({ catchup: 1, tailing: 0 });
+    out.sub.unsubscribe();
+  });
+
+  test('an rw WAL without a writer (appendRaw) stays in catch-up and sees new raw records', async () => {
+    wal.appendRaw({ type: 'TimeTick', timeTick: 10n });
+    const metrics = createInMemoryMetrics();
+    const out = collect(switchableSource(wal, { scheduler: clock.scheduler, metrics }));
+    await clock.advance(10);
+    wal.appendRaw({ type: 'Insert', timeTick: 12n, vchannel: 'v1' });
+    await clock.advance(10);
+    expect(out.seen.map(formatWalMessage)).toEqual(['TimeTick @10 #1', 'Insert v1 @12 #2']);
+    expect(metrics.snapshot().scanners).toEqual({ catchup: 1, tailing: 0 });
+    out.sub.unsubscribe();
+  });
+
+  test('a failed pass resumes after the last handed-over time tick, not from the policy', async () => {
+    wal.appendRaw({ type: 'Insert', timeTick: 1n });
+    wal.appendRaw({ type: 'TimeTick', timeTick: 2n });
+    wal.appendRaw({ type: 'Insert', timeTick: 3n });
+    wal.appendRaw({ type: 'TimeTick', timeTick: 4n, lastConfirmedId: 3 });
+    wal.appendRaw({ type: 'Insert', timeTick: 5n });
+    const faulty = faultyWal(wal, ({ reader, next }) => (reader === 1 && next === 2 ? 'fail' : undefined));
+    const out = collect(switchableSource(faulty, { scheduler: clock.scheduler, readBatchSize: 4, random: () => 0.5 }));
+    await clock.advance(200);
+    // first pass handed #1..#4, then failed; the retry starts from TT@4's last-confirmed id (#3)
+    // and skips every tick ≤ 4, so only #5 is new
+    expect(faulty.reads).toEqual([DeliverPolicy.all(), DeliverPolicy.startFrom(messageId(3))]);
+    expect(out.seen.map((m) => m.id.key)).toEqual(['1', '2', '3', '4', '5']);
+    out.sub.unsubscribe();
+  });
+
+  test('a retry before any time tick re-reads from the first handed-over message', async () => {
+    wal.appendRaw({ type: 'Insert', timeTick: 5n });
+    wal.appendRaw({ type: 'Insert', timeTick: 6n });
+    wal.appendRaw({ type: 'Insert', timeTick: 7n });
+    const faulty = faultyWal(wal.readOnly(), ({ reader, next }) => (reader === 1 && next === 2 ? 'end' : undefined));
+    const out = collect(
+      switchableSource(faulty, { scheduler: clock.scheduler, readBatchSize: 2, random: () => 0.5 }),
+    );
+    await clock.advance(200);
+    expect(faulty.reads).toEqual([DeliverPolicy.all(), DeliverPolicy.startFrom(messageId(1))]);
+    // #1 and #2 are handed again: no time tick released them yet, so downstream the reorder
+    // buffer drops the replays as duplicate ids
+    expect(out.seen.map((m) => m.id.key)).toEqual(['1', '2', '1', '2', '3']);
+    out.sub.unsubscribe();
+  });
+
+  test('a reader whose stream ends without error is retried', async () => {
+    wal.appendRaw({ type: 'TimeTick', timeTick: 1n });
+    const faulty = faultyWal(wal.readOnly(), ({ reader }) => (reader === 1 ? 'end' : undefined));
+    const out = collect(switchableSource(faulty, { scheduler: clock.scheduler, random: () => 0.5 }));
+    await clock.advance(150);
+    expect(faulty.reads).toHaveLength(2);
+    expect(out.seen.map(formatWalMessage)).toEqual(['TimeTick @1 #1']);
+    out.sub.unsubscribe();
+  });
+
+  test('an unrecoverable error (corrupt record) ends the Observable with that error', async () => {
+    wal.appendRaw({ type: 'TimeTick', timeTick: 1n });
+    const faulty = faultyWal(wal.readOnly(), () => 'corrupt');
+    const out = collect(switchableSource(faulty, { scheduler: clock.scheduler }));
+    await clock.advance(10);
+    expect(out.errors).toHaveLength(1);
+    expect(out.errors[0]).toBeInstanceOf(CorruptRecordError);
+  });
+
+  test('closing the WAL ends a tailing scanner with ClosedError', async () => {
+    await wal.append({ type: 'Insert' });
+    const out = collect(switchableSource(wal, { scheduler: clock.scheduler }));
+    await clock.advance(10);
+    const closing = wal.close();
+    await clock.advance(1);
+    await closing;
+    await settle();
+    expect(out.errors).toHaveLength(1);
+    expect(out.errors[0]).toBeInstanceOf(ClosedError);
+  });
+
+  test('closing the WAL ends a catching-up scanner with ClosedError', async () => {
+    wal.appendRaw({ type: 'Insert', timeTick: 1n });
+    const out = collect(switchableSource(wal.readOnly(), { scheduler: clock.scheduler }));
+    await clock.advance(10);
+    await wal.close();
+    await settle();
+    expect(out.errors[0]).toBeInstanceOf(ClosedError);
+  });
+
+  test('take(n) closes the reader and leaves no timer', async () => {
+    for (let i = 1; i <= 10; i++) wal.appendRaw({ type: 'Insert', timeTick: BigInt(i) });
+    const seen: WalMessage[] = [];
+    let completed = false;
+    switchableSource(wal, { scheduler: clock.scheduler })
+      .pipe(take(3))
+      .subscribe({ next: (m) => seen.push(m), complete: () => (completed = true) });
+    await clock.advance(10);
+    expect(seen.map((m) => m.id.key)).toEqual(['1', '2', '3']);
+    expect(completed).toBe(true);
+    expect(clock.pendingTimers).toBe(0);
+  });
+
+  test('rejects bad options with ConfigError', () => {
+    expect(() => switchableSource({} as ReadableWal)).toThrow(ConfigError);
+    expect(() => switchableSource(wal, { readBatchSize: 0 })).toThrow(ConfigError);
+    expect(() => switchableSource(wal, { backoff: { initial: '5 parsecs' } })).toThrow(/backoff.initial/);
+    expect(() => switchableSource(wal, { deliverPolicy: { kind: 'sometime' } as unknown as DeliverPolicy })).toThrow(
+      ConfigError,
+    );
+  });
+});
+

@@ -1,0 +1,251 @@
+import { Writable } from 'node:stream';
+
+import pino from 'pino';
+import { BehaviorSubject, firstValueFrom, toArray, take } from 'rxjs';
+
+import { ConfigError } from '../../lib/errors.js';
+import { isTxnMessage, type WalMessage } from '../../lib/message/message.js';
+import { createInMemoryMetrics, noopMetrics, type ScannerMetrics } from '../../lib/observability/metrics.js';
+import { DeliverFilter } from '../../lib/options/deliverFilter.js';
+import { DeliverPolicy } from '../../lib/options/deliverPolicy.js';
+import { scanWal } from '../../lib/scanner/scanWal.js';
+import { formatWalMessage } from '../../lib/testing/notation.js';
+import { createMemoryWal, type MemoryWal } from '../../lib/wal/memoryWal.js';
+import type { ReadableWal } from '../../lib/wal/wal.js';
+import { settle, VirtualClock } from '../support/virtualTime.js';
+
+describe('scanWal', () => {
+  let clock: VirtualClock;
+  let wal: MemoryWal;
+
+  beforeEach(() => {
+    clock = new VirtualClock();
+    wal = createMemoryWal({ channel: 'p0', scheduler: clock.scheduler, timeTickInterval: '200ms' });
+  });
+
+  afterEach(async () => {
+    const closing = wal.close();
+    await clock.advance(1);
+    await closing;
+  });
+
+  const collect = (scan: ReturnType<typeof scanWal>): { seen: string[]; errors: unknown[]; unsubscribe(): void } => {
+    const seen: string[] = [];
+    const errors: unknown[] = [];
+    const sub = scan.subscribe({ next: (m) => seen.push(formatWalMessage(m)), error: (e: unknown) => errors.push(e) });
+    return { seen, errors, unsubscribe: () => sub.unsubscribe() };
+  };
+
+  test('raw logs: out-of-order ticks are reordered, violations and duplicates dropped and counted', async () => {
+    const metrics = createInMemoryMetrics();
+    wal.appendRaw({ type: 'TimeTick', timeTick: 100n });
+    wal.appendRaw({ type: 'Insert', vchannel: 'v1', timeTick: 103n });
+    wal.appendRaw({ type: 'Insert', vchannel: 'v1', timeTick: 102n });
+    wal.appendRaw({ id: 3, type: 'Insert', vchannel: 'v1', timeTick: 102n }); // a duplicate record of #3
+    wal.appendRaw({ type: 'TimeTick', timeTick: 104n });
+    wal.appendRaw({ type: 'Insert', vchannel: 'v1', timeTick: 101n }); // below the released 104
+    wal.appendRaw({ type: 'Insert', vchannel: 'v2', timeTick: 105n });
+    wal.appendRaw({ type: 'TimeTick', timeTick: 106n });
+    const out = collect(scanWal(wal, { vchannel: 'v1', scheduler: clock.scheduler, metrics }));
+    await clock.advance(5);
+    expect(out.seen).toEqual(['TimeTick @100 #1', 'Insert v1 @102 #3', 'Insert v1 @103 #2', 'TimeTick @104 #4', 'TimeTick @106 #7']);
+    expect(metrics.snapshot().timeTickViolations).toBe(1);
+    expect(metrics.snapshot().passedMessages.Insert).toBe(4); // v2 did not pass; the dropped ones did
+    out.unsubscribe();
+  });
+
+  test('catches up, tails, and delivers transactions as one Txn at their commit', async () => {
+    const metrics = createInMemoryMetrics();
+    await wal.append({ type: 'Insert', vchannel: 'v1', payload: 'a' });
+    const out = collect(scanWal(wal, { vchannel: 'v1', scheduler: clock.scheduler, metrics }));
+    await clock.advance(10);
+    const txn = await wal.beginTxn({ vchannel: 'v1' });
+    const body = await txn.append({ type: 'Insert', payload: 'b' });
+    const rolledBack = await wal.beginTxn({ vchannel: 'v1' });
+    await rolledBack.append({ type: 'Insert', payload: 'x' });
+    await rolledBack.rollback();
+    const commit = await txn.commit();
+    await clock.advance(400);
+    const data = out.seen.filter((s) => !s.startsWith('TimeTick'));
+    expect(data).toEqual([
+      expect.stringMatching(/^Insert v1 @\d+ #2$/),
+      `Txn:${txn.txnId} v1 @${commit.timeTick} #${commit.id.key} lc=${txn.begin.id.key} [Insert:${txn.txnId} v1 @${commit.timeTick} #${body.id.key} lc=${txn.begin.id.key}]`,
+    ]);
+    expect(metrics.snapshot().scanners).toEqual({ catchup: 0, tailing: 1 });
+    expect(metrics.snapshot().txn).toMatchObject({ committed: 1, rolledBack: 1 });
+    out.unsubscribe();
+  });
+
+  test('pause at start holds everything; resuming delivers in order; the paused gauge follows', async () => {
+    const metrics = createInMemoryMetrics();
+    const pause$ = new BehaviorSubject(true);
+    await wal.append({ type: 'Insert', vchannel: 'v1' });
+    const out = collect(scanWal(wal, { pause$, scheduler: clock.scheduler, metrics }));
+    await wal.append({ type: 'Insert', vchannel: 'v1' });
+    await clock.advance(1000);
+    expect(out.seen).toEqual([]);
+    expect(metrics.snapshot().paused).toBe(1);
+    clock.scheduler.schedule(() => pause$.next(false));
+    await clock.advance(300);
+    expect(out.seen.filter((s) => s.startsWith('Insert'))).toHaveLength(2);
+    expect(metrics.snapshot().paused).toBe(0);
+    expect(metrics.snapshot().pauseDurationsMs).toEqual([1000]);
+    out.unsubscribe();
+  });
+
+  test('latest() is resolved at subscription, not when a paused scanner resumes', async () => {
+    const pause$ = new BehaviorSubject(true);
+    await wal.append({ type: 'Insert', vchannel: 'v1', payload: 'before' });
+    const out = collect(scanWal(wal, { pause$, deliverPolicy: DeliverPolicy.latest(), scheduler: clock.scheduler }));
+    const during = await wal.append({ type: 'Insert', vchannel: 'v1', payload: 'during' });
+    await clock.advance(500);
+    clock.scheduler.schedule(() => pause$.next(false));
+    await clock.advance(300);
+    expect(out.seen.filter((s) => s.startsWith('Insert'))).toEqual([formatWalMessage(during)]);
+    out.unsubscribe();
+  });
+
+  test('unsubscribing while paused delivers nothing and leaves no pause$ observer, timer or gauge', async () => {
+    const metrics = createInMemoryMetrics();
+    const pause$ = new BehaviorSubject(true);
+    await wal.append({ type: 'Insert' });
+    const out = collect(scanWal(wal, { pause$, scheduler: clock.scheduler, metrics }));
+    await clock.advance(100);
+    expect(pause$.observed).toBe(true);
+    out.unsubscribe();
+    expect(pause$.observed).toBe(false);
+    expect(out.seen).toEqual([]);
+    expect(metrics.snapshot()).toMatchObject({ paused: 0, pauseDurationsMs: [100] });
+  });
+
+  test("ignorePause reads even while pause$ says paused, and never subscribes to it", async () => {
+    const pause$ = new BehaviorSubject(true);
+    await wal.append({ type: 'Insert' });
+    const out = collect(scanWal(wal, { pause$, ignorePause: true, scheduler: clock.scheduler }));
+    await clock.advance(10);
+    expect(out.seen.some((s) => s.startsWith('Insert'))).toBe(true);
+    expect(pause$.observed).toBe(false);
+    out.unsubscribe();
+  });
+
+  test("pauseMode 'live' stops reading while paused and loses nothing", async () => {
+    const pause$ = new BehaviorSubject(false);
+    const metrics = createInMemoryMetrics();
+    const out = collect(scanWal(wal, { pause$, pauseMode: 'live', scheduler: clock.scheduler, metrics }));
+    await wal.append({ type: 'Insert', payload: 1 });
+    await clock.advance(300);
+    expect(out.seen.filter((s) => s.startsWith('Insert'))).toHaveLength(1);
+    clock.scheduler.schedule(() => pause$.next(true));
+    await clock.advance(10);
+    const observedBefore = metrics.snapshot().messages.TimeTick ?? 0;
+    for (let i = 2; i <= 5; i++) await wal.append({ type: 'Insert', payload: i });
+    await clock.advance(1000);
+    expect(out.seen.filter((s) => s.startsWith('Insert'))).toHaveLength(1);
+    // reading stopped: at most the one message in flight when the pause began was read
+    expect((metrics.snapshot().messages.TimeTick ?? 0) - observedBefore).toBeLessThanOrEqual(1);
+    clock.scheduler.schedule(() => pause$.next(false));
+    await clock.advance(300);
+    expect(out.seen.filter((s) => s.startsWith('Insert'))).toHaveLength(5);
+    out.unsubscribe();
+  });
+
+  test('an open transaction survives a write-ahead-buffer eviction: one Txn, every body once', async () => {
+    const small = createMemoryWal({
+      channel: 'p1',
+      scheduler: clock.scheduler,
+      timeTickInterval: '20ms',
+      writeAheadBuffer: { capacity: 64, keepalive: '50ms' },
+    });
+    const metrics = createInMemoryMetrics();
+    const switches: string[] = [];
+    const counting: ScannerMetrics = { ...metrics, switchModel: (from, to) => { switches.push(`${from}->${to}`); metrics.switchModel(from, to); } };
+    const got: WalMessage[] = [];
+    const txn = await small.beginTxn({ vchannel: 'v1', keepalive: '1h' });
+    const bodies = [await txn.append({ type: 'Insert', payload: 'first-body' })];
+    const reader = (async () => {
+      for await (const m of scanWal(small, { vchannel: 'v1', scheduler: clock.scheduler, metrics: counting, pendingLimit: 1 })) {
+        if (m.type === 'TimeTick') continue;
+        got.push(m);
+        if (got.length === 1) await new Promise<void>((r) => clock.scheduler.schedule(() => r(), 500)); // stall
+        if (isTxnMessage(m)) break;
+      }
+    })();
+    await clock.advance(30);
+    await small.append({ type: 'Insert', vchannel: 'v1', payload: 'plain' });
+    await clock.advance(30);
+    for (let i = 0; i < 20; i++) {
+      bodies.push(await txn.append({ type: 'Insert', payload: `body-${i}-${'x'.repeat(20)}` }));
+      await small.append({ type: 'Insert', vchannel: 'v2', payload: 'y'.repeat(30) });
+      await clock.advance(20);
+    }
+    const commit = await txn.commit();
+    await clock.advance(2000, 10);
+    await reader;
+    expect(switches).toContain('tailing->catchup');
+    const txnMessage = got.find(isTxnMessage);
+    expect(txnMessage?.id.key).toBe(commit.id.key);
+    expect(txnMessage?.body.map((b) => b.id.key)).toEqual(bodies.map((b) => b.id.key));
+    expect(got.filter((m) => m.payload === 'plain')).toHaveLength(1);
+    const closing = small.close();
+    await clock.advance(1);
+    await closing;
+  });
+
+  test('T-SA-1 through scanWal: read errors retried, unsubscribe is clean', async () => {
+    let reads = 0;
+    const failing: ReadableWal = {
+      channel: 'p9',
+      accessMode: 'ro',
+      read: () => {
+        reads++;
+        throw new Error('read error');
+      },
+    };
+    const out = collect(scanWal(failing, { vchannel: 'test', scheduler: clock.scheduler }));
+    await clock.advance(2000);
+    expect(reads).toBeGreaterThan(2);
+    out.unsubscribe();
+    expect(out.errors).toEqual([]);
+    expect(clock.pendingTimers).toBe(0); // the backoff timer was released
+  });
+
+  test('pipes like any Observable and re-subscribes fresh', async () => {
+    wal.appendRaw({ type: 'Insert', timeTick: 1n });
+    wal.appendRaw({ type: 'TimeTick', timeTick: 2n });
+    const scan = scanWal(wal, { scheduler: clock.scheduler });
+    const first = firstValueFrom(scan.pipe(take(2), toArray()));
+    await clock.advance(5);
+    const second = firstValueFrom(scan.pipe(take(2), toArray()));
+    await clock.advance(5);
+    expect((await first).map(formatWalMessage)).toEqual((await second).map(formatWalMessage));
+  });
+
+  test('logs through pino child loggers bound to the scanner name and channel', async () => {
+    const lines: Record<string, unknown>[] = [];
+    const stream = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>);
+        done();
+      },
+    });
+    const logger = pino({ level: 'info' }, stream);
+    await wal.append({ type: 'Insert' });
+    const out = collect(scanWal(wal, { name: 'flusher', logger, scheduler: clock.scheduler }));
+    await clock.advance(10);
+    out.unsubscribe();
+    await settle();
+    const switched = lines.find((l) => l.msg === 'scanner switched to tailing');
+    expect(switched).toMatchObject({ name: 'flusher', channel: 'p0', component: 'switchableSource' });
+    expect(lines.find((l) => l.msg === 'scanner is closed')).toMatchObject({ name: 'flusher' });
+  });
+
+  test('rejects bad options with ConfigError naming the option', () => {
+    expect(() => scanWal(wal, { pendingLimit: 0 })).toThrow(/pendingLimit/);
+    expect(() => scanWal(wal, { filters: [{ kind: 'nope' } as unknown as DeliverFilter] })).toThrow(ConfigError);
+    expect(() => scanWal(wal, { deliverPolicy: {} as DeliverPolicy })).toThrow(/deliverPolicy/);
+    expect(() => scanWal(wal, { metrics: 5 as unknown as ScannerMetrics })).toThrow(/metrics/);
+    expect(() => scanWal(wal, { pauseMode: 'sometimes' as 'live', pause$: new BehaviorSubject(false) })).toThrow(/mode/);
+    expect(() => scanWal(wal, { vchannel: 7 as unknown as string })).toThrow(/vchannel/);
+    expect(() => scanWal(wal, { metrics: noopMetrics, readBatchSize: -1 })).toThrow(/readBatchSize/);
+  });
+});
