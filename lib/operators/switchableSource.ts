@@ -50,6 +50,11 @@ export const DEFAULT_READ_BATCH_SIZE = 256;
 
 let scannerCounter = 0;
 
+/** A process-unique scanner name for a channel: `<channel>/scanner-<n>`. */
+export function nextScannerName(channel: string): string {
+  return `${channel}/scanner-${++scannerCounter}`;
+}
+
 /** Errors a retry cannot fix: they end the scanner (DESIGN decision 1). */
 function isUnrecoverable(err: unknown): boolean {
   return (
@@ -124,7 +129,7 @@ export function switchableSource(wal: ReadableWal, options: SwitchableSourceOpti
   const onSwitchModel = options.onSwitchModel;
 
   return new Observable<WalMessage>((subscriber) => {
-    const name = options.name ?? `${wal.channel}/scanner-${++scannerCounter}`;
+    const name = options.name ?? nextScannerName(wal.channel);
     const scanner = { name, channel: wal.channel };
     const logger = observed.logger.child({ name, channel: wal.channel });
     const { metrics } = observed;

@@ -11,7 +11,7 @@ import { filterMessages } from '../operators/filterMessages.js';
 import { filterVChannel } from '../operators/filterVChannel.js';
 import { pauseGate } from '../operators/pauseGate.js';
 import { reorderUntilTick } from '../operators/reorderUntilTick.js';
-import { switchableSource, type FlowControl } from '../operators/switchableSource.js';
+import { nextScannerName, switchableSource, type FlowControl } from '../operators/switchableSource.js';
 import { txnBuffer } from '../operators/txnBuffer.js';
 import { deliverFilterPredicate, type DeliverFilter } from '../options/deliverFilter.js';
 import { checkDeliverPolicy, DeliverPolicy } from '../options/deliverPolicy.js';
@@ -112,9 +112,17 @@ export function scanWal(wal: ReadableWal, options: ScanOptions = {}): ScanObserv
       let gateHolding = false;
       const flow = new Flow(pull, () => gateHolding);
       const policy = resolveLatest(wal, deliverPolicy);
+      const name = options.name ?? nextScannerName(wal.channel);
+      // The operators log through one child bound to this scanner; the source binds it itself.
+      const operatorOptions = {
+        ...observed,
+        ...definedOnly({ logger: options.logger?.child({ name, channel: wal.channel }) }),
+        scannerModel,
+      };
       return switchableSource(wal, {
         ...observed,
-        ...definedOnly({ name: options.name, backoff: options.backoff, readBatchSize: options.readBatchSize }),
+        ...definedOnly({ backoff: options.backoff, readBatchSize: options.readBatchSize }),
+        name,
         deliverPolicy: policy,
         scheduler,
         flowControl: flow,
@@ -122,12 +130,13 @@ export function scanWal(wal: ReadableWal, options: ScanOptions = {}): ScanObserv
       })
         .pipe(
           filterMessages(filters),
-          filterVChannel(vchannel, { ...observed, scannerModel }),
-          reorderUntilTick({ ...observed, scannerModel }),
-          txnBuffer({ ...observed, scannerModel }),
+          filterVChannel(vchannel, operatorOptions),
+          reorderUntilTick(operatorOptions),
+          txnBuffer(operatorOptions),
           deliveryStage(waiting),
           pauseGate(pause$ ?? NEVER_PAUSED, {
             ...pauseOptions,
+            ...operatorOptions,
             onHoldChange: (holding) => {
               gateHolding = holding;
               if (!holding) flow.wake();

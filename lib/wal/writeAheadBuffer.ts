@@ -262,6 +262,14 @@ export class MemoryWriteAheadBuffer implements WriteAheadBuffer {
     if (last !== undefined && last.timeTick > timeTick.timeTick) {
       throw new WalError('WAB_ORDER', `round message tick ${last.timeTick} is after its time tick ${timeTick.timeTick}`);
     }
+    // Check the whole round before pushing any of it, so a rejected round leaves the buffer unchanged.
+    for (let i = 1; i < messages.length; i++) {
+      const m = messages[i] as WalMessage;
+      const before = (messages[i - 1] as WalMessage).timeTick;
+      if (m.type === MessageType.TimeTick ? m.timeTick < before : m.timeTick <= before) {
+        throw new WalError('WAB_ORDER', `round message tick ${m.timeTick} is not after ${before}`);
+      }
+    }
   }
 }
 

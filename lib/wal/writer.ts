@@ -370,7 +370,7 @@ export class WalWriter {
       if (txn.phase !== 'open' || BigInt(txn.deadlineMs) !== key || now < txn.deadlineMs) continue;
       txn.phase = 'expired';
       this.openTxns.delete(txn.context.txnId);
-      this.logger.info({ txnId: String(txn.context.txnId) }, 'transaction expired');
+      this.logger.debug({ txnId: String(txn.context.txnId) }, 'transaction expired by the writer');
     }
   }
 

@@ -1,19 +1,30 @@
+import { createHook } from 'node:async_hooks';
+
 import { BehaviorSubject } from 'rxjs';
 
 import { scanWal } from '../../lib/scanner/scanWal.js';
 import { createMemoryWal } from '../../lib/wal/memoryWal.js';
 import type { ReadableWal } from '../../lib/wal/wal.js';
 
-function timers(): number {
-  return process.getActiveResourcesInfo().filter((r) => r === 'Timeout' || r === 'Immediate').length;
+/** Tracks the timers created while it is enabled, until each one is gone. */
+function timerTracker(): { live(): number; stop(): void } {
+  const live = new Set<number>();
+  const hook = createHook({
+    init(asyncId, type) {
+      if (type === 'Timeout') live.add(asyncId);
+    },
+    destroy(asyncId) {
+      live.delete(asyncId);
+    },
+  }).enable();
+  return { live: () => live.size, stop: () => hook.disable() };
 }
 
 const wait = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('scanner lifecycle', () => {
   test('unsubscribing releases readers, timers and pause$ subscriptions; closing the WAL its timer', async () => {
-    await wait(1);
-    const before = timers();
+    const tracker = timerTracker();
     const wal = createMemoryWal({ channel: 'life', timeTickInterval: '5ms' });
     await wal.append({ type: 'Insert', vchannel: 'v1' });
     const pause$ = new BehaviorSubject(false);
@@ -39,12 +50,13 @@ describe('scanner lifecycle', () => {
     await wait(40);
     expect(seen).toContain('Insert');
     expect((await pulled)?.type).toBe('Insert');
-    expect(timers()).toBeGreaterThan(before);
+    expect(tracker.live()).toBeGreaterThan(0);
     for (const s of subscriptions) s.unsubscribe();
     expect(pause$.observed).toBe(false);
     expect(paused$.observed).toBe(false);
     await wal.close();
-    await wait(1);
-    expect(timers()).toBe(before);
+    for (let i = 0; i < 3; i++) await new Promise((resolve) => setImmediate(resolve));
+    tracker.stop();
+    expect(tracker.live()).toBe(0); // every timer the scanners and the WAL made is gone
   });
 });
