@@ -3,7 +3,7 @@ import { take, type Subscription } from 'rxjs';
 import { ClosedError, CorruptRecordError, ConfigError } from '../../lib/errors.js';
 import type { WalMessage } from '../../lib/message/message.js';
 import { messageId } from '../../lib/message/messageId.js';
-import { createInMemoryMetrics } from '../../lib/observability/metrics.js';
+import { createInMemoryMetrics, type ScannerModel } from '../../lib/observability/metrics.js';
 import { switchableSource } from '../../lib/operators/switchableSource.js';
 import { DeliverPolicy } from '../../lib/options/deliverPolicy.js';
 import { createMemoryWal, type MemoryWal } from '../../lib/wal/memoryWal.js';
@@ -250,6 +250,48 @@ describe('switchableSource', () => {
     expect(seen.map((m) => m.id.key)).toEqual(['1', '2', '3']);
     expect(completed).toBe(true);
     expect(clock.pendingTimers).toBe(0);
+  });
+
+  test('after an eviction it catches up from the last consumed message, handing nothing over twice', async () => {
+    const small = createMemoryWal({
+      channel: 'p1',
+      scheduler: clock.scheduler,
+      timeTickInterval: '20ms',
+      writeAheadBuffer: { capacity: 64, keepalive: '50ms' },
+    });
+    const metrics = createInMemoryMetrics();
+    const switches: string[] = [];
+    const counting = { ...metrics, switchModel: (from: ScannerModel | undefined, to: ScannerModel) => switches.push(`${from}->${to}`) };
+    let blocked = false;
+    let unblock: () => void = () => undefined;
+    const flowControl = {
+      whenReady: () => (blocked ? new Promise<void>((resolve) => (unblock = resolve)) : undefined),
+    };
+    const txn = await small.beginTxn({ vchannel: 'v1', keepalive: '1h' });
+    await txn.append({ type: 'Insert', payload: 'early body' });
+    const out = collect(switchableSource(small, { scheduler: clock.scheduler, metrics: counting, flowControl }));
+    await clock.advance(30);
+    expect(switches).toContain('catchup->tailing');
+    blocked = true; // a slow consumer: the tailing reader falls behind the buffer's retention
+    for (let i = 0; i < 10; i++) {
+      await txn.append({ type: 'Insert', payload: `body ${i}` });
+      await small.append({ type: 'Insert', vchannel: 'v2', payload: 'x'.repeat(40) });
+      await clock.advance(20);
+    }
+    await txn.commit();
+    blocked = false;
+    unblock();
+    await clock.advance(200, 10);
+    expect(switches).toContain('tailing->catchup');
+    const data = out.seen.filter((m) => m.type !== 'TimeTick');
+    const ids = data.map((m) => m.id.key);
+    expect(new Set(ids).size).toBe(ids.length); // each data message handed over once
+    expect(data.map((m) => m.payload)).toEqual(expect.arrayContaining(['early body', 'body 0', 'body 9']));
+    expect(data.filter((m) => m.type === 'CommitTxn')).toHaveLength(1);
+    out.sub.unsubscribe();
+    const closing = small.close();
+    await clock.advance(1);
+    await closing;
   });
 
   test('rejects bad options with ConfigError', () => {

@@ -6,18 +6,18 @@ import { scanWal } from '../../lib/scanner/scanWal.js';
 import { createMemoryWal } from '../../lib/wal/memoryWal.js';
 import type { ReadableWal } from '../../lib/wal/wal.js';
 
-/** Tracks the timers created while it is enabled, until each one is gone. */
-function timerTracker(): { live(): number; stop(): void } {
-  const live = new Set<number>();
+/** Tracks the timers created while it is enabled, until each one is gone; keeps where each was made. */
+function timerTracker(): { live(): string[]; stop(): void } {
+  const live = new Map<number, string>();
   const hook = createHook({
     init(asyncId, type) {
-      if (type === 'Timeout') live.add(asyncId);
+      if (type === 'Timeout') live.set(asyncId, new Error('timer created').stack ?? '');
     },
     destroy(asyncId) {
       live.delete(asyncId);
     },
   }).enable();
-  return { live: () => live.size, stop: () => hook.disable() };
+  return { live: () => [...live.values()], stop: () => hook.disable() };
 }
 
 const wait = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -50,13 +50,13 @@ describe('scanner lifecycle', () => {
     await wait(40);
     expect(seen).toContain('Insert');
     expect((await pulled)?.type).toBe('Insert');
-    expect(tracker.live()).toBeGreaterThan(0);
+    expect(tracker.live().length).toBeGreaterThan(0);
     for (const s of subscriptions) s.unsubscribe();
     expect(pause$.observed).toBe(false);
     expect(paused$.observed).toBe(false);
     await wal.close();
-    for (let i = 0; i < 3; i++) await new Promise((resolve) => setImmediate(resolve));
+    for (let i = 0; i < 10; i++) await new Promise((resolve) => setImmediate(resolve)); // destroy hooks run on later turns
     tracker.stop();
-    expect(tracker.live()).toBe(0); // every timer the scanners and the WAL made is gone
+    expect(tracker.live()).toEqual([]); // every timer the scanners and the WAL made is gone
   });
 });
