@@ -24,7 +24,10 @@ const VCHANNELS = ['v0', 'v1', 'v2', 'v3'];
 const WRITE_FOR_MS = 9_000;
 const RESUME_AFTER_MS = 3_000;
 
-const logger = pino({ level: 'info', base: null }, pretty({ colorize: process.stdout.isTTY, sync: true, ignore: 'component' }));
+const logger = pino(
+  { level: 'info', base: null },
+  pretty({ colorize: process.stdout.isTTY, sync: true, ignore: 'component' }),
+);
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 const pick = <T>(items: readonly T[]): T => items[Math.floor(Math.random() * items.length)] as T;
 
@@ -46,22 +49,30 @@ async function main(): Promise<void> {
     const started = Date.now();
     let row = 0;
     while (Date.now() - started < WRITE_FOR_MS) {
-      const batch = Array.from({ length: 1 + Math.floor(Math.random() * 4) }, () => pick(VCHANNELS));
-      const written = await Promise.all(batch.map((vchannel) => wal.append({ type: 'Insert', vchannel, payload: { row: row++ } })));
+      const batch = Array.from({ length: 1 + Math.floor(Math.random() * 4) }, () =>
+        pick(VCHANNELS),
+      );
+      const written = await Promise.all(
+        batch.map((vchannel) => wal.append({ type: 'Insert', vchannel, payload: { row: row++ } })),
+      );
       counts.appended += written.length;
-      for (const m of written) if (m.vchannel === 'v1') expected.push({ timeTick: m.timeTick, key: `Insert#${m.id.key}` });
+      for (const m of written)
+        if (m.vchannel === 'v1') expected.push({ timeTick: m.timeTick, key: `Insert#${m.id.key}` });
       if (Math.random() < 0.15) {
         const vchannel = pick(VCHANNELS);
         const outcome = Math.random();
         const txn = await wal.beginTxn({ vchannel, keepalive: outcome < 0.9 ? '10s' : '1s' });
         const bodies = await Promise.all(
-          Array.from({ length: 1 + Math.floor(Math.random() * 3) }, () => txn.append({ type: 'Insert', payload: { row: row++ } })),
+          Array.from({ length: 1 + Math.floor(Math.random() * 3) }, () =>
+            txn.append({ type: 'Insert', payload: { row: row++ } }),
+          ),
         );
         counts.appended += bodies.length + 1;
         if (outcome < 0.7) {
           const commit = await txn.commit();
           counts.committed++;
-          if (vchannel === 'v1') expected.push({ timeTick: commit.timeTick, key: `Txn#${commit.id.key}` });
+          if (vchannel === 'v1')
+            expected.push({ timeTick: commit.timeTick, key: `Txn#${commit.id.key}` });
         } else if (outcome < 0.9) {
           await txn.rollback();
           counts.rolledBack++;
@@ -88,12 +99,24 @@ async function main(): Promise<void> {
   const progress = setInterval(() => {
     const s = metrics.snapshot();
     logger.info(
-      { delivered: delivered.length, paused: s.paused, catchup: s.scanners.catchup, tailing: s.scanners.tailing },
+      {
+        delivered: delivered.length,
+        paused: s.paused,
+        catchup: s.scanners.catchup,
+        tailing: s.scanners.tailing,
+      },
       'progress',
     );
   }, 1_000);
 
-  for await (const m of scanWal(wal, { name: 'demo-consumer', vchannel: 'v1', pause$, deliverPolicy: DeliverPolicy.all(), logger, metrics })) {
+  for await (const m of scanWal(wal, {
+    name: 'demo-consumer',
+    vchannel: 'v1',
+    pause$,
+    deliverPolicy: DeliverPolicy.all(),
+    logger,
+    metrics,
+  })) {
     if (m.timeTick < lastTick) inOrder = false;
     lastTick = m.timeTick;
     if (m.type === 'TimeTick') {
@@ -107,7 +130,9 @@ async function main(): Promise<void> {
   await wal.close();
 
   const got = delivered.map((m) => (isTxnMessage(m) ? `Txn#${m.id.key}` : `Insert#${m.id.key}`));
-  const want = expected.sort((a, b) => (a.timeTick < b.timeTick ? -1 : a.timeTick > b.timeTick ? 1 : 0)).map((e) => e.key);
+  const want = expected
+    .sort((a, b) => (a.timeTick < b.timeTick ? -1 : a.timeTick > b.timeTick ? 1 : 0))
+    .map((e) => e.key);
   const exact = inOrder && got.length === want.length && got.every((key, i) => key === want[i]);
   const s = metrics.snapshot();
   const pausedMs = Math.round(s.pauseDurationsMs.reduce((a, b) => a + b, 0));

@@ -33,9 +33,7 @@ export function describeValue(value: unknown): string {
   if (value === null) return 'null';
   if (typeof value === 'function') return 'a function';
   try {
-    const json = JSON.stringify(value, (_key, v: unknown) =>
-      typeof v === 'bigint' ? `${v}n` : v,
-    );
+    const json = JSON.stringify(value, (_key, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v));
     return json.length > 80 ? `${json.slice(0, 77)}...` : json;
   } catch {
     return Object.prototype.toString.call(value);
@@ -57,7 +55,11 @@ export class InvalidMessageError extends WalError {
   readonly value: unknown;
 
   constructor(field: string, value: unknown, reason: string, options?: ErrorOptions) {
-    super('INVALID_MESSAGE', `invalid message: ${field} ${reason} (got ${describeValue(value)})`, options);
+    super(
+      'INVALID_MESSAGE',
+      `invalid message: ${field} ${reason} (got ${describeValue(value)})`,
+      options,
+    );
     this.field = field;
     this.value = value;
   }

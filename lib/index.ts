@@ -61,5 +61,9 @@ export type { ScanObservable, ScanOptions } from './scanner/scanWal.js';
 export { createMemoryWal } from './wal/memoryWal.js';
 export type { MemoryWal, MemoryWalOptions, RawMessageInit } from './wal/memoryWal.js';
 export type { ReadableWal, WalReader, Wal, WalTxn, WalOptions, AppendInit } from './wal/wal.js';
-export type { WriteAheadBuffer, WabReader, WriteAheadBufferOptions } from './wal/writeAheadBuffer.js';
+export type {
+  WriteAheadBuffer,
+  WabReader,
+  WriteAheadBufferOptions,
+} from './wal/writeAheadBuffer.js';
 export type { BackoffOptions } from './internal/backoff.js';

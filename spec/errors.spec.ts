@@ -14,7 +14,12 @@ const cause = new Error('root cause');
 
 // [class name, stable code, an instance built with `cause`, its expected message]
 const cases: [string, string, WalError, string][] = [
-  ['WalError', 'SOME_CODE', new WalError('SOME_CODE', 'something failed', { cause }), 'something failed'],
+  [
+    'WalError',
+    'SOME_CODE',
+    new WalError('SOME_CODE', 'something failed', { cause }),
+    'something failed',
+  ],
   [
     'InvalidMessageError',
     'INVALID_MESSAGE',
@@ -34,7 +39,12 @@ const cases: [string, string, WalError, string][] = [
     'corrupt record 42: truncated header',
   ],
   ['ClosedError', 'CLOSED', new ClosedError('wal "ch-1"', { cause }), 'wal "ch-1" is closed'],
-  ['EvictedError', 'EVICTED', new EvictedError('reader 3 fell behind', { cause }), 'reader 3 fell behind'],
+  [
+    'EvictedError',
+    'EVICTED',
+    new EvictedError('reader 3 fell behind', { cause }),
+    'reader 3 fell behind',
+  ],
   [
     'TxnExpiredError',
     'TXN_EXPIRED',
@@ -72,7 +82,11 @@ describe.each(cases)('%s', (name, code, err, message) => {
 
 describe('error details', () => {
   it('InvalidMessageError keeps field and value', () => {
-    const err = new InvalidMessageError('txn.keepalive', '5 parsecs', 'must be a non-negative duration');
+    const err = new InvalidMessageError(
+      'txn.keepalive',
+      '5 parsecs',
+      'must be a non-negative duration',
+    );
     expect(err.field).toBe('txn.keepalive');
     expect(err.value).toBe('5 parsecs');
     expect(err.cause).toBeUndefined();

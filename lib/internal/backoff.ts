@@ -31,14 +31,31 @@ export class Backoff {
       throw new ConfigError('backoff', options, 'must be an object');
     }
     this.initialMs =
-      options?.initial === undefined ? DEFAULT_BACKOFF.initialMs : parseDuration(options.initial, 'backoff.initial');
-    this.maxMs = options?.max === undefined ? DEFAULT_BACKOFF.maxMs : parseDuration(options.max, 'backoff.max');
+      options?.initial === undefined
+        ? DEFAULT_BACKOFF.initialMs
+        : parseDuration(options.initial, 'backoff.initial');
+    this.maxMs =
+      options?.max === undefined
+        ? DEFAULT_BACKOFF.maxMs
+        : parseDuration(options.max, 'backoff.max');
     this.multiplier = options?.multiplier ?? DEFAULT_BACKOFF.multiplier;
-    if (typeof this.multiplier !== 'number' || !Number.isFinite(this.multiplier) || this.multiplier < 1) {
-      throw new ConfigError('backoff.multiplier', options?.multiplier, 'must be a finite number ≥ 1');
+    if (
+      typeof this.multiplier !== 'number' ||
+      !Number.isFinite(this.multiplier) ||
+      this.multiplier < 1
+    ) {
+      throw new ConfigError(
+        'backoff.multiplier',
+        options?.multiplier,
+        'must be a finite number ≥ 1',
+      );
     }
     if (this.maxMs < this.initialMs) {
-      throw new ConfigError('backoff.max', options?.max, `must not be below backoff.initial (${this.initialMs} ms)`);
+      throw new ConfigError(
+        'backoff.max',
+        options?.max,
+        `must not be below backoff.initial (${this.initialMs} ms)`,
+      );
     }
     this.currentMs = this.initialMs;
   }
@@ -60,7 +77,11 @@ export class Backoff {
  * Resolves after `ms` on `scheduler`. `track` receives the timer's subscription so the caller can
  * cancel it (the promise then never resolves, and nothing is left scheduled).
  */
-export function sleep(scheduler: SchedulerLike, ms: number, track: (timer: Subscription) => void): Promise<void> {
+export function sleep(
+  scheduler: SchedulerLike,
+  ms: number,
+  track: (timer: Subscription) => void,
+): Promise<void> {
   return new Promise((resolve) => {
     track(scheduler.schedule(() => resolve(), ms));
   });

@@ -28,7 +28,11 @@ export function parseDuration(
     const text = value.trim();
     millis = /^[+]?infinity$/i.test(text) ? Infinity : parseMsString(text);
     if (millis === undefined) {
-      throw new ConfigError(option, value, "is not a duration (use milliseconds or a string like '5s')");
+      throw new ConfigError(
+        option,
+        value,
+        "is not a duration (use milliseconds or a string like '5s')",
+      );
     }
   } else {
     throw new ConfigError(option, value, 'must be a number of milliseconds or a duration string');

@@ -69,7 +69,10 @@ export class StableHeap<T> {
       if (right < size) {
         const leftKey = keys[child] as bigint;
         const rightKey = keys[right] as bigint;
-        if (rightKey < leftKey || (rightKey === leftKey && (seqs[right] as number) < (seqs[child] as number))) {
+        if (
+          rightKey < leftKey ||
+          (rightKey === leftKey && (seqs[right] as number) < (seqs[child] as number))
+        ) {
           child = right;
         }
       }

@@ -63,7 +63,10 @@ export class TxnAssembler<P = unknown> {
         return undefined;
       case MessageType.CommitTxn:
         if (builder === undefined) {
-          this.events.anomaly('commit without an open transaction ignored (may be a repeated commit)', m);
+          this.events.anomaly(
+            'commit without an open transaction ignored (may be a repeated commit)',
+            m,
+          );
           return undefined;
         }
         this.remove(builder);
@@ -112,7 +115,14 @@ export class TxnAssembler<P = unknown> {
   }
 
   private begin(m: WalMessage<P>, txnId: bigint, keepaliveMs: number): void {
-    const builder: Builder<P> = { txnId, begin: m, bodies: [], keepaliveMs, size: m.size, deadline: undefined };
+    const builder: Builder<P> = {
+      txnId,
+      begin: m,
+      bodies: [],
+      keepaliveMs,
+      size: m.size,
+      deadline: undefined,
+    };
     this.open.set(txnId, builder);
     this.totalBytes += m.size;
     if (Number.isFinite(keepaliveMs)) this.finiteOpen++;

@@ -62,7 +62,11 @@ export function createMessage<P = unknown>(init: MessageInit<P>): WalMessage<P> 
     throw new InvalidMessageError('persisted', persisted, 'must be a boolean');
   }
   if (!persisted && type !== MessageType.TimeTick) {
-    throw new InvalidMessageError('persisted', persisted, `can be false only on a TimeTick, not on ${type}`);
+    throw new InvalidMessageError(
+      'persisted',
+      persisted,
+      `can be false only on a TimeTick, not on ${type}`,
+    );
   }
   const properties = checkProperties(init.properties);
   const payload = init.payload as P;
@@ -95,7 +99,8 @@ function checkType(type: unknown): MessageType {
 
 function checkTimeTick(value: unknown): TimeTick {
   if (typeof value === 'number') {
-    if (!Number.isInteger(value)) throw new InvalidMessageError('timeTick', value, 'must be an integer');
+    if (!Number.isInteger(value))
+      throw new InvalidMessageError('timeTick', value, 'must be an integer');
     if (value < 0) throw new InvalidMessageError('timeTick', value, 'must not be negative');
     if (!Number.isSafeInteger(value)) {
       throw new InvalidMessageError('timeTick', value, 'is above 2^53 - 1: pass a bigint');
@@ -104,7 +109,8 @@ function checkTimeTick(value: unknown): TimeTick {
   }
   if (typeof value === 'bigint') {
     if (value < 0n) throw new InvalidMessageError('timeTick', value, 'must not be negative');
-    if (value > MAX_TIME_TICK) throw new InvalidMessageError('timeTick', value, 'must be below 2^64');
+    if (value > MAX_TIME_TICK)
+      throw new InvalidMessageError('timeTick', value, 'must be below 2^64');
     return value;
   }
   throw new InvalidMessageError('timeTick', value, 'must be a bigint or a non-negative integer');
@@ -135,7 +141,9 @@ export function checkKeepalive(keepalive: unknown, field = 'txn.keepalive'): num
     return parseDuration(keepalive, field, { allowInfinity: true });
   } catch (err) {
     if (err instanceof ConfigError) {
-      throw new InvalidMessageError(field, keepalive, 'must be a non-negative duration', { cause: err });
+      throw new InvalidMessageError(field, keepalive, 'must be a non-negative duration', {
+        cause: err,
+      });
     }
     throw err;
   }

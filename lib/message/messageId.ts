@@ -78,7 +78,11 @@ export function toMessageId(value: unknown, field: string): MessageId {
   if (typeof value === 'number' || typeof value === 'bigint') {
     return new NumericMessageId(toSequence(value, field));
   }
-  throw new InvalidMessageError(field, value, 'must be a MessageId, a non-negative integer or a bigint');
+  throw new InvalidMessageError(
+    field,
+    value,
+    'must be a MessageId, a non-negative integer or a bigint',
+  );
 }
 
 const MAX_SEQUENCE = (1n << 64n) - 1n;
@@ -86,7 +90,11 @@ const MAX_SEQUENCE = (1n << 64n) - 1n;
 function toSequence(value: unknown, field: string): bigint {
   if (typeof value === 'number') {
     if (!Number.isSafeInteger(value) || value < 0) {
-      throw new InvalidMessageError(field, value, 'must be a non-negative safe integer (or a bigint)');
+      throw new InvalidMessageError(
+        field,
+        value,
+        'must be a non-negative safe integer (or a bigint)',
+      );
     }
     return BigInt(value);
   }

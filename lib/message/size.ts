@@ -11,7 +11,10 @@
  * estimateSize('abc', { k: 'vv' }); // 3 + 1 + 2 = 6
  * ```
  */
-export function estimateSize(payload: unknown, properties?: Readonly<Record<string, string>>): number {
+export function estimateSize(
+  payload: unknown,
+  properties?: Readonly<Record<string, string>>,
+): number {
   let size = payloadSize(payload);
   if (properties !== undefined) {
     for (const key in properties) {

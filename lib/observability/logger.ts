@@ -10,7 +10,10 @@ import pino from 'pino';
  * scanWal(wal, { logger: pino({ level: 'info' }) });
  * ```
  */
-export type Logger = Pick<PinoLogger, 'child' | 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'isLevelEnabled'>;
+export type Logger = Pick<
+  PinoLogger,
+  'child' | 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'isLevelEnabled'
+>;
 
 let silent: Logger | undefined;
 

@@ -83,7 +83,13 @@ export interface MetricsSnapshot {
   messages: Record<MessageType, number>;
   passedMessages: Record<MessageType, number>;
   timeTickViolations: number;
-  txn: { autocommit: number; committed: number; rolledBack: number; expired: number; error: number };
+  txn: {
+    autocommit: number;
+    committed: number;
+    rolledBack: number;
+    expired: number;
+    error: number;
+  };
   /** Sums of the deltas. */
   bytes: { pendingQueue: number; reorderBuffer: number; txnBuffer: number };
 }

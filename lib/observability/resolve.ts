@@ -10,13 +10,18 @@ export interface Observed {
   readonly scannerModel: () => ScannerModel;
 }
 
-const LOGGER_METHODS = ['child', 'trace', 'debug', 'info', 'warn', 'error', 'isLevelEnabled'] as const;
+const LOGGER_METHODS = [
+  'child',
+  'trace',
+  'debug',
+  'info',
+  'warn',
+  'error',
+  'isLevelEnabled',
+] as const;
 
 /** Checks an operator's options object and its observability options; throws ConfigError. */
-export function resolveObserved(
-  options: ObservedOptions | undefined,
-  component: string,
-): Observed {
+export function resolveObserved(options: ObservedOptions | undefined, component: string): Observed {
   if (options !== undefined && (typeof options !== 'object' || options === null)) {
     throw new ConfigError(`${component} options`, options, 'must be an object');
   }
@@ -24,7 +29,11 @@ export function resolveObserved(
   if (logger !== undefined) {
     for (const method of LOGGER_METHODS) {
       if (typeof (logger as unknown as Record<string, unknown>)[method] !== 'function') {
-        throw new ConfigError('logger', logger, `must be a pino-compatible logger (no ${method}())`);
+        throw new ConfigError(
+          'logger',
+          logger,
+          `must be a pino-compatible logger (no ${method}())`,
+        );
       }
     }
   }
@@ -42,6 +51,11 @@ export function resolveObserved(
 }
 
 /** A short description of a message for logs. */
-export function logFields(m: { id: { key: string }; type: string; timeTick: bigint; vchannel: string }): Record<string, string> {
+export function logFields(m: {
+  id: { key: string };
+  type: string;
+  timeTick: bigint;
+  vchannel: string;
+}): Record<string, string> {
   return { id: m.id.key, type: m.type, timeTick: m.timeTick.toString(), vchannel: m.vchannel };
 }

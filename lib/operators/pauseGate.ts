@@ -73,7 +73,8 @@ export function pauseGate<T>(
   const scheduler = options?.scheduler === undefined ? asyncScheduler : options.scheduler;
   const onHoldChange = options?.onHoldChange;
   if (typeof ignore !== 'boolean') throw new ConfigError('ignore', ignore, 'must be a boolean');
-  if (mode !== 'start' && mode !== 'live') throw new ConfigError('mode', mode, "must be 'start' or 'live'");
+  if (mode !== 'start' && mode !== 'live')
+    throw new ConfigError('mode', mode, "must be 'start' or 'live'");
   if (typeof scheduler?.now !== 'function') {
     throw new ConfigError('scheduler', scheduler, 'must be a SchedulerLike');
   }
@@ -81,7 +82,8 @@ export function pauseGate<T>(
     throw new ConfigError('onHoldChange', onHoldChange, 'must be a function');
   }
   if (ignore) return (source) => source;
-  if (!isObservable(pause$)) throw new ConfigError('pause$', pause$, 'must be an Observable<boolean>');
+  if (!isObservable(pause$))
+    throw new ConfigError('pause$', pause$, 'must be an Observable<boolean>');
 
   return (source) =>
     new Observable<T>((subscriber) => {
@@ -100,7 +102,11 @@ export function pauseGate<T>(
         holdingSince = scheduler.now();
         metrics.pauseStarted();
         onHoldChange?.(true);
-        logger.info(sourceSubscribed ? 'pause consumption: delivery held' : 'pause consumption: waiting for pause$ to say false');
+        logger.info(
+          sourceSubscribed
+            ? 'pause consumption: delivery held'
+            : 'pause consumption: waiting for pause$ to say false',
+        );
       };
       const stopHolding = (why: 'resumed' | 'canceled'): void => {
         if (holdingSince === undefined) return;
@@ -108,7 +114,10 @@ export function pauseGate<T>(
         holdingSince = undefined;
         metrics.pauseEnded(durationMs);
         onHoldChange?.(false);
-        logger.info({ durationMs }, why === 'resumed' ? 'continue to consume messages' : 'pause consumption is canceled');
+        logger.info(
+          { durationMs },
+          why === 'resumed' ? 'continue to consume messages' : 'pause consumption is canceled',
+        );
       };
       subscriber.add(() => stopHolding('canceled'));
 
@@ -145,7 +154,10 @@ export function pauseGate<T>(
 
       const onSwitch = (paused: unknown): void => {
         if (typeof paused !== 'boolean') {
-          logger.error({ value: paused }, 'pause$ gave a value that is not a boolean; keeping the current state');
+          logger.error(
+            { value: paused },
+            'pause$ gave a value that is not a boolean; keeping the current state',
+          );
           if (holding) startHolding();
           return;
         }
@@ -168,12 +180,14 @@ export function pauseGate<T>(
       switchSubscription = subscribeLinked(pause$, subscriber, {
         next: onSwitch,
         complete() {
-          if (holding) logger.warn('pause$ completed while paused; staying paused until unsubscribed');
+          if (holding)
+            logger.warn('pause$ completed while paused; staying paused until unsubscribed');
         },
       });
       subscribingToSwitch = false;
       if (subscriber.closed) return;
-      if (!holding) subscribeSource(); // pause$ said false synchronously: start outside its emission
+      if (!holding)
+        subscribeSource(); // pause$ said false synchronously: start outside its emission
       else startHolding(); // no value yet, or "paused": hold
     });
 }

@@ -13,6 +13,7 @@ import { MessageType, type WalMessage } from '../message/message.js';
 import type { MessageId } from '../message/messageId.js';
 import type { TimeTick } from '../message/tso.js';
 import { Backoff, sleep, type BackoffOptions } from '../internal/backoff.js';
+import { YIELD_EVERY_MS, yieldToEventLoop } from '../internal/yieldToEventLoop.js';
 import type { ScannerModel } from '../observability/metrics.js';
 import type { ObservedOptions } from '../observability/observed.js';
 import { logFields, resolveObserved } from '../observability/resolve.js';
@@ -105,7 +106,10 @@ interface Position {
  * ```
  * @see scanWal
  */
-export function switchableSource(wal: ReadableWal, options: SwitchableSourceOptions = {}): Observable<WalMessage> {
+export function switchableSource(
+  wal: ReadableWal,
+  options: SwitchableSourceOptions = {},
+): Observable<WalMessage> {
   if (typeof wal !== 'object' || wal === null || typeof wal.read !== 'function') {
     throw new ConfigError('wal', wal, 'must be a ReadableWal (with read(policy))');
   }
@@ -115,7 +119,8 @@ export function switchableSource(wal: ReadableWal, options: SwitchableSourceOpti
   const observed = resolveObserved(options, 'switchableSource');
   const initialPolicy = checkDeliverPolicy(options.deliverPolicy ?? DeliverPolicy.all());
   const scheduler = options.scheduler ?? asyncScheduler;
-  if (typeof scheduler?.schedule !== 'function') throw new ConfigError('scheduler', scheduler, 'must be a SchedulerLike');
+  if (typeof scheduler?.schedule !== 'function')
+    throw new ConfigError('scheduler', scheduler, 'must be a SchedulerLike');
   const batchSize = options.readBatchSize ?? DEFAULT_READ_BATCH_SIZE;
   if (!Number.isSafeInteger(batchSize) || batchSize <= 0) {
     throw new ConfigError('readBatchSize', batchSize, 'must be a positive integer');
@@ -175,9 +180,20 @@ export function switchableSource(wal: ReadableWal, options: SwitchableSourceOpti
       }
     };
 
+    let lastYield = scheduler.now();
     const waitForConsumer = async (): Promise<void> => {
-      for (let wait = flowControl?.whenReady(); wait !== undefined && !closed; wait = flowControl?.whenReady()) {
+      for (
+        let wait = flowControl?.whenReady();
+        wait !== undefined && !closed;
+        wait = flowControl?.whenReady()
+      ) {
         await wait;
+      }
+      // Reads that resolve at once (an in-memory log) chain promise continuations without end:
+      // give the event loop a turn every few milliseconds of them.
+      if (scheduler.now() - lastYield >= YIELD_EVERY_MS) {
+        await yieldToEventLoop();
+        lastYield = scheduler.now();
       }
     };
 
@@ -197,9 +213,15 @@ export function switchableSource(wal: ReadableWal, options: SwitchableSourceOpti
           if (!(err instanceof EvictedError)) throw err;
           from.close();
           wabReader = undefined;
-          logger.info(logFields(last), 'tailing reader evicted; catching up from the last consumed message');
+          logger.info(
+            logFields(last),
+            'tailing reader evicted; catching up from the last consumed message',
+          );
           switchTo('catchup');
-          return { policy: DeliverPolicy.startFrom(last.lastConfirmedId), exclusiveStart: last.timeTick };
+          return {
+            policy: DeliverPolicy.startFrom(last.lastConfirmedId),
+            exclusiveStart: last.timeTick,
+          };
         }
         if (closed) return undefined;
         hand(m);
@@ -216,7 +238,10 @@ export function switchableSource(wal: ReadableWal, options: SwitchableSourceOpti
         return await buffer.readFromExclusiveTimeTick(m.timeTick, { signal: abort.signal });
       } catch (err) {
         if (!closed && !(err instanceof EvictedError) && logger.isLevelEnabled('debug')) {
-          logger.debug({ err: String(err), timeTick: String(m.timeTick) }, 'could not join the write-ahead buffer');
+          logger.debug(
+            { err: String(err), timeTick: String(m.timeTick) },
+            'could not join the write-ahead buffer',
+          );
         }
         return undefined;
       }
@@ -236,7 +261,8 @@ export function switchableSource(wal: ReadableWal, options: SwitchableSourceOpti
           if (closed) return undefined;
           const batch = await current.next(batchSize);
           if (closed) return undefined;
-          if (batch.length === 0) throw new WalError('READER_ENDED', 'the WAL reader ended without an error');
+          if (batch.length === 0)
+            throw new WalError('READER_ENDED', 'the WAL reader ended without an error');
           backoff.reset();
           for (const m of batch) {
             if (exclusiveStart !== undefined && m.timeTick <= exclusiveStart) continue;
@@ -276,9 +302,13 @@ export function switchableSource(wal: ReadableWal, options: SwitchableSourceOpti
           // Resume after what was handed over: the last time tick, else the first message of the
           // pass (still waiting in the reorder buffer, where its replay is dropped as a duplicate).
           if (resume !== undefined) position = resume;
-          else if (firstHandedId !== undefined) position = { ...position, policy: DeliverPolicy.startFrom(firstHandedId) };
+          else if (firstHandedId !== undefined)
+            position = { ...position, policy: DeliverPolicy.startFrom(firstHandedId) };
           const delayMs = backoff.nextDelay();
-          logger.warn({ err: String(err), delayMs: Math.round(delayMs) }, 'catch-up pass failed; retrying after backoff');
+          logger.warn(
+            { err: String(err), delayMs: Math.round(delayMs) },
+            'catch-up pass failed; retrying after backoff',
+          );
           await sleep(scheduler, delayMs, (t) => (timer = t));
           timer = undefined;
         }

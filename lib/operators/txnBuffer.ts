@@ -51,7 +51,8 @@ export function txnBuffer<M extends WalMessage>(
       const assembler = new TxnAssembler<unknown>({
         outcome: (outcome, txnId) => {
           metrics.observeTxn(outcome);
-          if (outcome === 'expired') logger.info({ txnId: String(txnId) }, 'transaction expired and dropped');
+          if (outcome === 'expired')
+            logger.info({ txnId: String(txnId) }, 'transaction expired and dropped');
         },
         anomaly: (reason, m) => logger.warn(logFields(m), reason),
       });

@@ -28,11 +28,17 @@ export type DeliverFilter =
 export const DeliverFilter = {
   /** Keeps messages with a tick greater than `tt` (see {@link DeliverFilter} for transactions). */
   timeTickGT(tt: TimeTick): DeliverFilter {
-    return Object.freeze({ kind: 'timeTickGT', timeTick: toTimeTick(tt, 'DeliverFilter.timeTickGT') });
+    return Object.freeze({
+      kind: 'timeTickGT',
+      timeTick: toTimeTick(tt, 'DeliverFilter.timeTickGT'),
+    });
   },
   /** Keeps messages with a tick greater than or equal to `tt`. */
   timeTickGTE(tt: TimeTick): DeliverFilter {
-    return Object.freeze({ kind: 'timeTickGTE', timeTick: toTimeTick(tt, 'DeliverFilter.timeTickGTE') });
+    return Object.freeze({
+      kind: 'timeTickGTE',
+      timeTick: toTimeTick(tt, 'DeliverFilter.timeTickGTE'),
+    });
   },
   /** Keeps the given data types (and every system type). A system type in the list is an error. */
   messageType(...types: MessageType[]): DeliverFilter {
@@ -44,7 +50,11 @@ export const DeliverFilter = {
         throw new ConfigError('DeliverFilter.messageType', type, 'types must be non-empty strings');
       }
       if (isSystemMessageType(type)) {
-        throw new ConfigError('DeliverFilter.messageType', type, 'system types always pass and cannot be listed');
+        throw new ConfigError(
+          'DeliverFilter.messageType',
+          type,
+          'system types always pass and cannot be listed',
+        );
       }
     }
     return Object.freeze({ kind: 'messageType', types: new Set(types) });
@@ -71,7 +81,8 @@ export function deliverFilterPredicate(
   filters: readonly DeliverFilter[],
   option = 'filters',
 ): (m: WalMessage) => boolean {
-  if (!Array.isArray(filters)) throw new ConfigError(option, filters, 'must be an array of DeliverFilter');
+  if (!Array.isArray(filters))
+    throw new ConfigError(option, filters, 'must be an array of DeliverFilter');
   const predicates = filters.map((filter, i) => filterPredicate(filter, `${option}[${i}]`));
   if (predicates.length === 0) return () => true;
   if (predicates.length === 1) return predicates[0] as (m: WalMessage) => boolean;
@@ -98,5 +109,9 @@ function filterPredicate(filter: unknown, option: string): (m: WalMessage) => bo
       return (m) => types.has(m.type) || isSystemMessageType(m.type);
     }
   }
-  throw new ConfigError(option, filter, 'is not a DeliverFilter (use DeliverFilter.timeTickGT() and friends)');
+  throw new ConfigError(
+    option,
+    filter,
+    'is not a DeliverFilter (use DeliverFilter.timeTickGT() and friends)',
+  );
 }

@@ -58,5 +58,9 @@ export function checkDeliverPolicy(policy: unknown, option = 'deliverPolicy'): D
       return policy as DeliverPolicy;
     }
   }
-  throw new ConfigError(option, policy, 'is not a DeliverPolicy (use DeliverPolicy.all() and friends)');
+  throw new ConfigError(
+    option,
+    policy,
+    'is not a DeliverPolicy (use DeliverPolicy.all() and friends)',
+  );
 }

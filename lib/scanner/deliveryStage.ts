@@ -11,7 +11,9 @@ import { subscribeLinked } from '../internal/linkedObserver.js';
  *
  * @param waiting how many messages wait for the consumer right now (0 for a push consumer)
  */
-export function deliveryStage<M extends WalMessage>(waiting: () => number): MonoTypeOperatorFunction<M> {
+export function deliveryStage<M extends WalMessage>(
+  waiting: () => number,
+): MonoTypeOperatorFunction<M> {
   return (source) =>
     new Observable<M>((subscriber) => {
       let releasedSinceTick = 0;

@@ -11,7 +11,11 @@ import { filterMessages } from '../operators/filterMessages.js';
 import { filterVChannel } from '../operators/filterVChannel.js';
 import { pauseGate } from '../operators/pauseGate.js';
 import { reorderUntilTick } from '../operators/reorderUntilTick.js';
-import { nextScannerName, switchableSource, type FlowControl } from '../operators/switchableSource.js';
+import {
+  nextScannerName,
+  switchableSource,
+  type FlowControl,
+} from '../operators/switchableSource.js';
 import { txnBuffer } from '../operators/txnBuffer.js';
 import { deliverFilterPredicate, type DeliverFilter } from '../options/deliverFilter.js';
 import { checkDeliverPolicy, DeliverPolicy } from '../options/deliverPolicy.js';
@@ -77,8 +81,12 @@ const PUSH_WAITING = (): number => 0;
  * ```
  */
 export function scanWal(wal: ReadableWal, options: ScanOptions = {}): ScanObservable {
-  if (typeof options !== 'object' || options === null) throw new ConfigError('options', options, 'must be an object');
-  const { logger, metrics } = resolveObserved({ ...definedOnly({ logger: options.logger, metrics: options.metrics }) }, 'scanner');
+  if (typeof options !== 'object' || options === null)
+    throw new ConfigError('options', options, 'must be an object');
+  const { logger, metrics } = resolveObserved(
+    { ...definedOnly({ logger: options.logger, metrics: options.metrics }) },
+    'scanner',
+  );
   const vchannel = options.vchannel ?? '';
   const filters = options.filters ?? [];
   deliverFilterPredicate(filters); // reject bad filters now
@@ -99,7 +107,11 @@ export function scanWal(wal: ReadableWal, options: ScanOptions = {}): ScanObserv
   pauseGate(pause$ ?? NEVER_PAUSED, pauseOptions);
   switchableSource(wal, {
     ...observed,
-    ...definedOnly({ name: options.name, backoff: options.backoff, readBatchSize: options.readBatchSize }),
+    ...definedOnly({
+      name: options.name,
+      backoff: options.backoff,
+      readBatchSize: options.readBatchSize,
+    }),
     deliverPolicy,
     scheduler,
   });
@@ -153,7 +165,9 @@ export function scanWal(wal: ReadableWal, options: ScanOptions = {}): ScanObserv
 const NEVER_PAUSED = new Observable<boolean>((subscriber) => subscriber.next(false));
 
 /** Drops the keys whose value is undefined (for `exactOptionalPropertyTypes` spreads). */
-function definedOnly<T extends Record<string, unknown>>(o: T): { [K in keyof T]?: Exclude<T[K], undefined> } {
+function definedOnly<T extends Record<string, unknown>>(
+  o: T,
+): { [K in keyof T]?: Exclude<T[K], undefined> } {
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(o)) if (value !== undefined) out[key] = value;
   return out as { [K in keyof T]?: Exclude<T[K], undefined> };
@@ -192,7 +206,10 @@ class Flow implements FlowControl {
 
 class Scanner extends Observable<WalMessage> implements ScanObservable {
   constructor(
-    private readonly build: (waiting: () => number, pull: FlowControl | undefined) => Observable<WalMessage>,
+    private readonly build: (
+      waiting: () => number,
+      pull: FlowControl | undefined,
+    ) => Observable<WalMessage>,
     private readonly pendingLimit: number,
     private readonly metrics: ScannerMetrics,
   ) {
@@ -212,7 +229,8 @@ class PullConsumer implements AsyncIterator<WalMessage>, FlowControl {
   private readonly queue = new PendingQueue();
   private readonly subscription: Subscription;
   private end: { readonly error?: unknown; readonly failed: boolean } | undefined;
-  private consumer: { resolve(r: IteratorResult<WalMessage>): void; reject(e: unknown): void } | undefined;
+  private consumer:
+    { resolve(r: IteratorResult<WalMessage>): void; reject(e: unknown): void } | undefined;
   private readers: (() => void)[] = [];
 
   constructor(

@@ -44,24 +44,39 @@ export function parseWalMessage(text: string, defaultId?: number | bigint): WalM
     if (token.startsWith('@')) init.timeTick = parseInteger(token.slice(1), 'timeTick', text);
     else if (token.startsWith('#')) init.id = parseInteger(token.slice(1), 'id', text);
     else if (token === 'np') init.persisted = false;
-    else if (token.startsWith('lc=')) init.lastConfirmedId = parseInteger(token.slice(3), 'lastConfirmedId', text);
-    else if (token.startsWith('size=')) init.size = Number(parseInteger(token.slice(5), 'size', text));
+    else if (token.startsWith('lc='))
+      init.lastConfirmedId = parseInteger(token.slice(3), 'lastConfirmedId', text);
+    else if (token.startsWith('size='))
+      init.size = Number(parseInteger(token.slice(5), 'size', text));
     else if (token.startsWith('keepalive=')) {
-      if (init.txn === undefined) throw new InvalidMessageError('notation', text, 'keepalive needs a <type>:<txnId>');
+      if (init.txn === undefined)
+        throw new InvalidMessageError('notation', text, 'keepalive needs a <type>:<txnId>');
       init.txn.keepalive = token.slice('keepalive='.length);
     } else if (init.vchannel === undefined) init.vchannel = token;
-    else throw new InvalidMessageError('notation', text, `has an unexpected token ${JSON.stringify(token)}`);
+    else
+      throw new InvalidMessageError(
+        'notation',
+        text,
+        `has an unexpected token ${JSON.stringify(token)}`,
+      );
   }
-  if (init.timeTick === undefined) throw new InvalidMessageError('notation', text, 'needs a time tick (@<tick>)');
+  if (init.timeTick === undefined)
+    throw new InvalidMessageError('notation', text, 'needs a time tick (@<tick>)');
   if (init.id === undefined) {
-    if (defaultId === undefined) throw new InvalidMessageError('notation', text, 'needs an id (#<id>)');
+    if (defaultId === undefined)
+      throw new InvalidMessageError('notation', text, 'needs an id (#<id>)');
     init.id = defaultId;
   }
   return createMessage(init as MessageInit);
 }
 
 function parseInteger(text: string, field: string, notation: string): bigint {
-  if (!/^\d+$/.test(text)) throw new InvalidMessageError(field, text, `must be a non-negative integer in ${JSON.stringify(notation)}`);
+  if (!/^\d+$/.test(text))
+    throw new InvalidMessageError(
+      field,
+      text,
+      `must be a non-negative integer in ${JSON.stringify(notation)}`,
+    );
   return BigInt(text);
 }
 
@@ -75,7 +90,9 @@ function parseInteger(text: string, field: string, notation: string): bigint {
  * cold('a-b-c-d|', m).pipe(filterVChannel('v1'), reorderUntilTick());
  * ```
  */
-export function walMessages<K extends string>(spec: Readonly<Record<K, string>>): Record<K, WalMessage> {
+export function walMessages<K extends string>(
+  spec: Readonly<Record<K, string>>,
+): Record<K, WalMessage> {
   const out = {} as Record<K, WalMessage>;
   let nextId = 1;
   for (const key of Object.keys(spec) as K[]) {

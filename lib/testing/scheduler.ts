@@ -18,7 +18,11 @@ function isWalMessage(value: unknown): value is WalMessage {
 export function normalizeWalValues(value: unknown): unknown {
   if (isWalMessage(value)) return formatWalMessage(value);
   if (Array.isArray(value)) return value.map(normalizeWalValues);
-  if (typeof value === 'object' && value !== null && Object.getPrototypeOf(value) === Object.prototype) {
+  if (
+    typeof value === 'object' &&
+    value !== null &&
+    Object.getPrototypeOf(value) === Object.prototype
+  ) {
     const out: Record<string, unknown> = {};
     for (const [key, v] of Object.entries(value)) out[key] = normalizeWalValues(v);
     return out;

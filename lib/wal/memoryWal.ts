@@ -56,7 +56,7 @@ export function createMemoryWal(options: MemoryWalOptions = {}): MemoryWal {
   if (typeof options !== 'object' || options === null) {
     throw new ConfigError('options', options, 'must be an object');
   }
-  const channel = options.channel ?? 'rxwal';
+  const channel = options.channel === undefined ? 'rxwal' : options.channel;
   if (typeof channel !== 'string' || channel === '') {
     throw new ConfigError('channel', channel, 'must be a non-empty string');
   }
@@ -65,7 +65,8 @@ export function createMemoryWal(options: MemoryWalOptions = {}): MemoryWal {
   let mode: 'empty' | 'writer' | 'raw' = 'empty';
   const useWriter = (): void => {
     if (log.closed) return;
-    if (mode === 'raw') throw new ConfigError('writer', channel, 'cannot append to a log written with appendRaw');
+    if (mode === 'raw')
+      throw new ConfigError('writer', channel, 'cannot append to a log written with appendRaw');
     mode = 'writer';
   };
   const guard = <T>(call: () => Promise<T>): Promise<T> => {
@@ -99,8 +100,14 @@ export function createMemoryWal(options: MemoryWalOptions = {}): MemoryWal {
     syncTimeTick: (o) => guard(() => writer.syncTimeTick(o)),
     appendRaw(init) {
       if (log.closed) throw new ClosedError('WAL');
-      if (mode === 'writer') throw new ConfigError('appendRaw', channel, 'cannot be used on a log its writer appends to');
-      if (typeof init !== 'object' || init === null) throw new ConfigError('appendRaw', init, 'needs a message');
+      if (mode === 'writer')
+        throw new ConfigError(
+          'appendRaw',
+          channel,
+          'cannot be used on a log its writer appends to',
+        );
+      if (typeof init !== 'object' || init === null)
+        throw new ConfigError('appendRaw', init, 'needs a message');
       const message = createMessage({ ...init, id: init.id ?? log.nextSequence() });
       const seq = sequenceOf(message.id);
       if (seq === undefined || seq < log.lastSequence) {
@@ -160,7 +167,8 @@ class MemoryLog implements LogStorage {
       case 'latest': {
         start = this.messages.length;
         const last = this.messages[start - 1];
-        resolvedPolicy = last === undefined ? DeliverPolicy.all() : DeliverPolicy.startAfter(last.id);
+        resolvedPolicy =
+          last === undefined ? DeliverPolicy.all() : DeliverPolicy.startAfter(last.id);
         break;
       }
       case 'startFrom':
@@ -202,7 +210,8 @@ class MemoryLog implements LogStorage {
   /** Index of the first message whose id is ≥ `id` (> `id` when `after`): ids never decrease. */
   private indexOf(id: MessageId, after: boolean): number {
     const target = sequenceOf(id);
-    if (target === undefined) throw new ConfigError('policy.id', id.key, 'is not an id of this WAL');
+    if (target === undefined)
+      throw new ConfigError('policy.id', id.key, 'is not an id of this WAL');
     let lo = 0;
     let hi = this.messages.length;
     while (lo < hi) {

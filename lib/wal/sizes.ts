@@ -10,7 +10,12 @@ export function parseByteSize(value: unknown, option: string): number {
   let parsed: number | null;
   if (typeof value === 'number') parsed = value;
   else if (typeof value === 'string' && value.trim() !== '') parsed = bytes.parse(value.trim());
-  else throw new ConfigError(option, value, "must be a number of bytes or a size string such as '64mb'");
+  else
+    throw new ConfigError(
+      option,
+      value,
+      "must be a number of bytes or a size string such as '64mb'",
+    );
   if (parsed === null || !Number.isFinite(parsed)) {
     throw new ConfigError(option, value, "is not a size (use bytes or a string such as '64mb')");
   }

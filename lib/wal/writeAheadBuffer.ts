@@ -35,10 +35,15 @@ export const DEFAULT_WAB_CAPACITY = 64 * 1024 * 1024;
 export const DEFAULT_WAB_KEEPALIVE_MS = 30_000;
 
 /** Checks the buffer options and fills in the defaults; throws ConfigError naming the option. */
-export function resolveWabOptions(options: WriteAheadBufferOptions = {}): { capacity: number; keepaliveMs: number } {
+export function resolveWabOptions(options: WriteAheadBufferOptions = {}): {
+  capacity: number;
+  keepaliveMs: number;
+} {
   return {
     capacity:
-      options.capacity === undefined ? DEFAULT_WAB_CAPACITY : parseByteSize(options.capacity, 'writeAheadBuffer.capacity'),
+      options.capacity === undefined
+        ? DEFAULT_WAB_CAPACITY
+        : parseByteSize(options.capacity, 'writeAheadBuffer.capacity'),
     keepaliveMs:
       options.keepalive === undefined
         ? DEFAULT_WAB_KEEPALIVE_MS
@@ -88,7 +93,10 @@ export class MemoryWriteAheadBuffer implements WriteAheadBuffer {
     ({ capacity: this.capacity, keepaliveMs: this.keepaliveMs } = resolveWabOptions(options));
     this.scheduler = options.scheduler ?? asyncScheduler;
     if (initialTimeTick.type !== MessageType.TimeTick) {
-      throw new WalError('WAB_ORDER', `the write-ahead buffer starts with a time tick, not ${initialTimeTick.type}`);
+      throw new WalError(
+        'WAB_ORDER',
+        `the write-ahead buffer starts with a time tick, not ${initialTimeTick.type}`,
+      );
     }
     this.lastTimeTick = initialTimeTick.timeTick;
     this.lastTimeTickMessage = initialTimeTick;
@@ -145,11 +153,15 @@ export class MemoryWriteAheadBuffer implements WriteAheadBuffer {
     }
   }
 
-  async readFromExclusiveTimeTick(tt: TimeTick, options: { signal?: AbortSignal } = {}): Promise<WabReader> {
+  async readFromExclusiveTimeTick(
+    tt: TimeTick,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<WabReader> {
     for (;;) {
       if (this.closed) throw new ClosedError('write-ahead buffer');
       const joined = this.join(tt);
-      if (joined === 'evicted') throw new EvictedError(`time tick ${tt} is older than the write-ahead buffer`);
+      if (joined === 'evicted')
+        throw new EvictedError(`time tick ${tt} is older than the write-ahead buffer`);
       if (joined !== 'wait') return joined;
       await this.waitForAppend(options.signal);
     }
@@ -166,7 +178,11 @@ export class MemoryWriteAheadBuffer implements WriteAheadBuffer {
     if (tt >= this.lastTimeTick) {
       if (tt === this.lastTimeTick) return new BufferReader(this, [], this.latestOffset + 1, tt);
       if (this.lastTimeTickMessage.timeTick > tt) {
-        const latest: Entry = { message: this.lastTimeTickMessage, offset: this.latestOffset, deadline: 0 };
+        const latest: Entry = {
+          message: this.lastTimeTickMessage,
+          offset: this.latestOffset,
+          deadline: 0,
+        };
         return new BufferReader(this, [latest], this.latestOffset, tt);
       }
       return 'wait';
@@ -195,16 +211,25 @@ export class MemoryWriteAheadBuffer implements WriteAheadBuffer {
     if (this.closed) throw new ClosedError('write-ahead buffer');
     if (nextOffset > this.latestOffset) {
       if (nextOffset !== this.latestOffset + 1) {
-        throw new WalError('WAB_ORDER', `reader offset ${nextOffset} is past the newest entry ${this.latestOffset}`);
+        throw new WalError(
+          'WAB_ORDER',
+          `reader offset ${nextOffset} is past the newest entry ${this.latestOffset}`,
+        );
       }
       if (this.lastTimeTickMessage.timeTick > lastReadTimeTick) {
-        return { kind: 'entries', entries: [{ message: this.lastTimeTickMessage, offset: this.latestOffset, deadline: 0 }] };
+        return {
+          kind: 'entries',
+          entries: [{ message: this.lastTimeTickMessage, offset: this.latestOffset, deadline: 0 }],
+        };
       }
       return WAIT;
     }
     const oldest = this.entries[this.head];
     if (oldest === undefined || nextOffset < oldest.offset) return EVICTED;
-    return { kind: 'entries', entries: this.entries.slice(this.head + (nextOffset - oldest.offset)) };
+    return {
+      kind: 'entries',
+      entries: this.entries.slice(this.head + (nextOffset - oldest.offset)),
+    };
   }
 
   /** @internal resolves on the next append or close; rejects with the signal's reason on abort. */
@@ -236,12 +261,22 @@ export class MemoryWriteAheadBuffer implements WriteAheadBuffer {
   private push(m: WalMessage): void {
     // A data entry must be newer than the last entry; a time tick may equal it (a round's tick
     // equals its last message's tick).
-    const stale = m.type === MessageType.TimeTick ? m.timeTick < this.lastTimeTick : m.timeTick <= this.lastTimeTick;
+    const stale =
+      m.type === MessageType.TimeTick
+        ? m.timeTick < this.lastTimeTick
+        : m.timeTick <= this.lastTimeTick;
     if (stale) {
-      throw new WalError('WAB_ORDER', `write-ahead buffer entry ${m.timeTick} is not after ${this.lastTimeTick}`);
+      throw new WalError(
+        'WAB_ORDER',
+        `write-ahead buffer entry ${m.timeTick} is not after ${this.lastTimeTick}`,
+      );
     }
     this.latestOffset++;
-    this.entries.push({ message: m, offset: this.latestOffset, deadline: this.scheduler.now() + this.keepaliveMs });
+    this.entries.push({
+      message: m,
+      offset: this.latestOffset,
+      deadline: this.scheduler.now() + this.keepaliveMs,
+    });
     this.size += m.size;
     this.lastTimeTick = m.timeTick;
   }
@@ -252,15 +287,24 @@ export class MemoryWriteAheadBuffer implements WriteAheadBuffer {
       throw new WalError('WAB_ORDER', `a round ends with a time tick, not ${timeTick.type}`);
     }
     if (timeTick.timeTick <= previous) {
-      throw new WalError('WAB_ORDER', `round time tick ${timeTick.timeTick} is not after ${previous}`);
+      throw new WalError(
+        'WAB_ORDER',
+        `round time tick ${timeTick.timeTick} is not after ${previous}`,
+      );
     }
     const first = messages[0];
     const last = messages[messages.length - 1];
     if (first !== undefined && first.timeTick <= previous) {
-      throw new WalError('WAB_ORDER', `round message tick ${first.timeTick} is not after ${previous}`);
+      throw new WalError(
+        'WAB_ORDER',
+        `round message tick ${first.timeTick} is not after ${previous}`,
+      );
     }
     if (last !== undefined && last.timeTick > timeTick.timeTick) {
-      throw new WalError('WAB_ORDER', `round message tick ${last.timeTick} is after its time tick ${timeTick.timeTick}`);
+      throw new WalError(
+        'WAB_ORDER',
+        `round message tick ${last.timeTick} is after its time tick ${timeTick.timeTick}`,
+      );
     }
     // Check the whole round before pushing any of it, so a rejected round leaves the buffer unchanged.
     for (let i = 1; i < messages.length; i++) {
@@ -297,7 +341,8 @@ class BufferReader implements WabReader {
         return entry.message;
       }
       const next = this.buffer.snapshotFrom(this.nextOffset, this.lastReadTimeTick);
-      if (next.kind === 'evicted') throw new EvictedError('the write-ahead buffer reader fell behind and was evicted');
+      if (next.kind === 'evicted')
+        throw new EvictedError('the write-ahead buffer reader fell behind and was evicted');
       if (next.kind === 'entries') {
         this.snapshot = next.entries;
         this.index = 0;

@@ -2,7 +2,12 @@ import { asyncScheduler, type SchedulerLike, type Subscription } from 'rxjs';
 
 import { ClosedError, ConfigError, InvalidMessageError, TxnExpiredError } from '../errors.js';
 import { checkKeepalive, freezeMessage } from '../message/createMessage.js';
-import { isSystemMessageType, MessageType, type TxnContext, type WalMessage } from '../message/message.js';
+import {
+  isSystemMessageType,
+  MessageType,
+  type TxnContext,
+  type WalMessage,
+} from '../message/message.js';
 import { messageId } from '../message/messageId.js';
 import { estimateSize } from '../message/size.js';
 import { LOGICAL_BITS, type TimeTick } from '../message/tso.js';
@@ -108,9 +113,16 @@ export class WalWriter {
     if (typeof this.scheduler.now !== 'function' || typeof this.scheduler.schedule !== 'function') {
       throw new ConfigError('scheduler', options.scheduler, 'must be a SchedulerLike');
     }
-    this.intervalMs = parseDuration(options.timeTickInterval ?? DEFAULT_TIME_TICK_INTERVAL_MS, 'timeTickInterval');
-    if (this.intervalMs <= 0) throw new ConfigError('timeTickInterval', options.timeTickInterval, 'must be positive');
-    this.logger = childLogger(options.logger, { component: 'walWriter', channel: options.channel ?? 'rxwal' });
+    this.intervalMs = parseDuration(
+      options.timeTickInterval ?? DEFAULT_TIME_TICK_INTERVAL_MS,
+      'timeTickInterval',
+    );
+    if (this.intervalMs <= 0)
+      throw new ConfigError('timeTickInterval', options.timeTickInterval, 'must be positive');
+    this.logger = childLogger(options.logger, {
+      component: 'walWriter',
+      channel: options.channel ?? 'rxwal',
+    });
     this.random = options.random ?? Math.random;
     this.clock = new HybridClock(this.scheduler);
     if (options.lastTimeTick !== undefined) this.clock.observe(options.lastTimeTick);
@@ -132,8 +144,10 @@ export class WalWriter {
   }
 
   async beginTxn(o: { vchannel: string; keepalive?: Duration }): Promise<WalTxn> {
-    if (typeof o !== 'object' || o === null) throw new InvalidMessageError('beginTxn', o, 'needs { vchannel }');
-    if (typeof o.vchannel !== 'string') throw new InvalidMessageError('vchannel', o.vchannel, 'must be a string');
+    if (typeof o !== 'object' || o === null)
+      throw new InvalidMessageError('beginTxn', o, 'needs { vchannel }');
+    if (typeof o.vchannel !== 'string')
+      throw new InvalidMessageError('vchannel', o.vchannel, 'must be a string');
     const keepaliveMs = checkKeepalive(o.keepalive, 'keepalive');
     this.start();
     const timeTick = this.clock.next();
@@ -146,13 +160,22 @@ export class WalWriter {
       lastActivityMs: physical,
       deadlineMs: physical + keepaliveMs,
     };
-    const begin = await this.enqueue({ type: MessageType.BeginTxn, vchannel: o.vchannel, payload: undefined, properties: NO_PROPERTIES, txn, timeTick, persisted: true });
+    const begin = await this.enqueue({
+      type: MessageType.BeginTxn,
+      vchannel: o.vchannel,
+      payload: undefined,
+      properties: NO_PROPERTIES,
+      txn,
+      timeTick,
+      persisted: true,
+    });
     return this.txnHandle(txn, begin);
   }
 
   /** Writes a time tick now; persisted when anything was written since the last one or when asked. */
   syncTimeTick(o: { persisted?: boolean } = {}): Promise<WalMessage> {
-    if (this.state === 'closing' || this.state === 'closed') return Promise.reject(new ClosedError('WAL'));
+    if (this.state === 'closing' || this.state === 'closed')
+      return Promise.reject(new ClosedError('WAL'));
     this.start();
     return this.enqueueTick(o.persisted === true);
   }
@@ -160,7 +183,9 @@ export class WalWriter {
   /** Best effort: a persisted time tick soon, if the writer is running (reference § 3.1). */
   requestPersistedTimeTick(): void {
     if (this.state !== 'running') return;
-    this.enqueueTick(true).catch((err: unknown) => this.logger.warn({ err }, 'requested time tick failed'));
+    this.enqueueTick(true).catch((err: unknown) =>
+      this.logger.warn({ err }, 'requested time tick failed'),
+    );
   }
 
   /** Stops the timer, finishes what was accepted, then closes the write-ahead buffer. */
@@ -182,7 +207,9 @@ export class WalWriter {
   private start(): void {
     if (this.state !== 'idle') return;
     this.state = 'running';
-    this.enqueueTick(true).catch((err: unknown) => this.logger.error({ err }, 'first time tick failed'));
+    this.enqueueTick(true).catch((err: unknown) =>
+      this.logger.error({ err }, 'first time tick failed'),
+    );
     const tick = (): void => {
       this.onTimer();
       if (this.state === 'running') this.timer = this.scheduler.schedule(tick, this.intervalMs);
@@ -215,34 +242,53 @@ export class WalWriter {
   }
 
   private appendRecord(m: AppendInit, txn: TxnState | undefined): Promise<WalMessage> {
-    if (this.state === 'closing' || this.state === 'closed') return Promise.reject(new ClosedError('WAL'));
-    if (typeof m !== 'object' || m === null) return Promise.reject(new InvalidMessageError('message', m, 'must be an object'));
+    if (this.state === 'closing' || this.state === 'closed')
+      return Promise.reject(new ClosedError('WAL'));
+    if (typeof m !== 'object' || m === null)
+      return Promise.reject(new InvalidMessageError('message', m, 'must be an object'));
     const { type, vchannel = txn?.vchannel ?? '', payload, properties } = m;
     if (typeof type !== 'string' || type === '') {
       return Promise.reject(new InvalidMessageError('type', type, 'must be a non-empty string'));
     }
     if (isSystemMessageType(type)) {
-      return Promise.reject(new InvalidMessageError('type', type, 'is a system type the writer writes itself'));
+      return Promise.reject(
+        new InvalidMessageError('type', type, 'is a system type the writer writes itself'),
+      );
     }
-    if (typeof vchannel !== 'string') return Promise.reject(new InvalidMessageError('vchannel', vchannel, 'must be a string'));
+    if (typeof vchannel !== 'string')
+      return Promise.reject(new InvalidMessageError('vchannel', vchannel, 'must be a string'));
     let frozenProperties = NO_PROPERTIES;
     if (properties !== undefined) {
       if (typeof properties !== 'object' || properties === null) {
-        return Promise.reject(new InvalidMessageError('properties', properties, 'must be an object of strings'));
+        return Promise.reject(
+          new InvalidMessageError('properties', properties, 'must be an object of strings'),
+        );
       }
       for (const [key, value] of Object.entries(properties)) {
-        if (typeof value !== 'string') return Promise.reject(new InvalidMessageError(`properties.${key}`, value, 'must be a string'));
+        if (typeof value !== 'string')
+          return Promise.reject(
+            new InvalidMessageError(`properties.${key}`, value, 'must be a string'),
+          );
       }
       frozenProperties = Object.freeze({ ...properties });
     }
     this.start();
     const timeTick = this.clock.next();
     if (txn !== undefined) {
-      if (this.expiresBy(txn, timeTick)) return Promise.reject(new TxnExpiredError(txn.context.txnId));
+      if (this.expiresBy(txn, timeTick))
+        return Promise.reject(new TxnExpiredError(txn.context.txnId));
       txn.lastActivityMs = Number(timeTick >> LOGICAL_BITS);
       txn.deadlineMs = txn.lastActivityMs + txn.context.keepaliveMs;
     }
-    return this.enqueue({ type, vchannel, payload, properties: frozenProperties, txn, timeTick, persisted: true });
+    return this.enqueue({
+      type,
+      vchannel,
+      payload,
+      properties: frozenProperties,
+      txn,
+      timeTick,
+      persisted: true,
+    });
   }
 
   private enqueue(record: Omit<PendingRecord, 'resolve' | 'reject'>): Promise<WalMessage> {
@@ -280,7 +326,10 @@ export class WalWriter {
     if (data.length > 0) await this.writeSegment(data, undefined);
   }
 
-  private async writeSegment(data: PendingRecord[], tick: PendingRecord | undefined): Promise<void> {
+  private async writeSegment(
+    data: PendingRecord[],
+    tick: PendingRecord | undefined,
+  ): Promise<void> {
     const all = tick === undefined ? data : [...data, tick];
     try {
       this.expireTxns();
@@ -291,7 +340,11 @@ export class WalWriter {
       const written: WalMessage[] = [];
       for (const record of data) {
         const own = seq++;
-        const message = this.toMessage(record, own, minSeq(firstSeq, this.oldestOpenBegin(record.txn)));
+        const message = this.toMessage(
+          record,
+          own,
+          minSeq(firstSeq, this.oldestOpenBegin(record.txn)),
+        );
         messages.push(message);
         written.push(message);
       }
@@ -302,7 +355,7 @@ export class WalWriter {
           tickMessage = this.toMessage(tick, own, minSeq(own, this.oldestOpenBegin(undefined)));
           written.push(tickMessage);
         } else {
-          const last = seq - 1n >= firstSeq ? seq - 1n : this.lastWrittenSeq ?? firstSeq;
+          const last = seq - 1n >= firstSeq ? seq - 1n : (this.lastWrittenSeq ?? firstSeq);
           const lc = minSeq(last, this.oldestOpenBegin(undefined));
           tickMessage = this.toMessage(tick, lc, lc);
         }
@@ -313,7 +366,8 @@ export class WalWriter {
         this.lastWrittenSeq = seq - 1n;
       }
       this.settleTxns(data);
-      for (let i = 0; i < all.length; i++) (all[i] as PendingRecord).resolve(messages[i] as WalMessage);
+      for (let i = 0; i < all.length; i++)
+        (all[i] as PendingRecord).resolve(messages[i] as WalMessage);
       this.feedBuffer(messages, tickMessage);
     } catch (err) {
       for (const record of all) record.reject(err);
@@ -365,7 +419,11 @@ export class WalWriter {
 
   private expireTxns(): void {
     const now = this.scheduler.now();
-    for (let key = this.txnDeadlines.peekKey(); key !== undefined && key <= BigInt(Math.floor(now)); key = this.txnDeadlines.peekKey()) {
+    for (
+      let key = this.txnDeadlines.peekKey();
+      key !== undefined && key <= BigInt(Math.floor(now));
+      key = this.txnDeadlines.peekKey()
+    ) {
       const txn = this.txnDeadlines.pop() as TxnState;
       if (txn.phase !== 'open' || BigInt(txn.deadlineMs) !== key || now < txn.deadlineMs) continue;
       txn.phase = 'expired';
@@ -380,7 +438,10 @@ export class WalWriter {
     if (tick === undefined) return;
     if (this.buffer === undefined) {
       if (!tick.persisted) return;
-      this.buffer = new MemoryWriteAheadBuffer(tick, { ...this.options.writeAheadBuffer, scheduler: this.scheduler });
+      this.buffer = new MemoryWriteAheadBuffer(tick, {
+        ...this.options.writeAheadBuffer,
+        scheduler: this.scheduler,
+      });
       this.round = [];
       return;
     }
@@ -413,9 +474,18 @@ export class WalWriter {
       const error = usable();
       if (error !== undefined) return Promise.reject(error);
       const timeTick = this.clock.next();
-      if (this.expiresBy(txn, timeTick)) return Promise.reject(new TxnExpiredError(txn.context.txnId));
+      if (this.expiresBy(txn, timeTick))
+        return Promise.reject(new TxnExpiredError(txn.context.txnId));
       txn.phase = 'finishing';
-      return this.enqueue({ type, vchannel: txn.vchannel, payload: undefined, properties: NO_PROPERTIES, txn, timeTick, persisted: true });
+      return this.enqueue({
+        type,
+        vchannel: txn.vchannel,
+        payload: undefined,
+        properties: NO_PROPERTIES,
+        txn,
+        timeTick,
+        persisted: true,
+      });
     };
     return {
       txnId: txn.context.txnId,

@@ -62,11 +62,16 @@ describe('parseDuration', () => {
 
     it('-Infinity is always rejected', () => {
       const err = configErrorOf(() =>
-        parseDuration(Number.NEGATIVE_INFINITY, 'opt', { allowInfinity: true, allowNegative: true }),
+        parseDuration(Number.NEGATIVE_INFINITY, 'opt', {
+          allowInfinity: true,
+          allowNegative: true,
+        }),
       );
       expect(err.message).toContain('must be finite');
       expect(
-        configErrorOf(() => parseDuration('-Infinity', 'opt', { allowInfinity: true, allowNegative: true })).value,
+        configErrorOf(() =>
+          parseDuration('-Infinity', 'opt', { allowInfinity: true, allowNegative: true }),
+        ).value,
       ).toBe('-Infinity');
     });
   });
@@ -92,7 +97,9 @@ describe('parseDuration', () => {
   });
 
   it('rejects NaN', () => {
-    const err = configErrorOf(() => parseDuration(Number.NaN, 'opt', { allowInfinity: true, allowNegative: true }));
+    const err = configErrorOf(() =>
+      parseDuration(Number.NaN, 'opt', { allowInfinity: true, allowNegative: true }),
+    );
     expect(err.value).toBeNaN();
     expect(err.message).toContain('is not a number');
   });
@@ -105,7 +112,9 @@ describe('parseDuration', () => {
     ["'NaN'", 'NaN'],
     ["'5s5'", '5s5'],
   ])('rejects the unparsable string %s', (_name, value) => {
-    const err = configErrorOf(() => parseDuration(value, 'opt', { allowInfinity: true, allowNegative: true }));
+    const err = configErrorOf(() =>
+      parseDuration(value, 'opt', { allowInfinity: true, allowNegative: true }),
+    );
     expect(err.value).toBe(value);
     expect(err.message).toContain('is not a duration');
   });
@@ -128,7 +137,7 @@ describe('parseDuration', () => {
     expect(err.value).toBe('5 parsecs');
     expect(err.code).toBe('CONFIG');
     expect(err.message).toBe(
-      "invalid writeAheadBuffer.keepalive: is not a duration (use milliseconds or a string like '5s') (got \"5 parsecs\")",
+      'invalid writeAheadBuffer.keepalive: is not a duration (use milliseconds or a string like \'5s\') (got "5 parsecs")',
     );
   });
 });

@@ -24,7 +24,13 @@ function invalidMessageErrorOf(fn: () => unknown): InvalidMessageError {
 
 /** A valid Insert, overridden field by field; `unknown` fields let a row hand in a wrong type. */
 function insert(overrides: Record<string, unknown>): MessageInit {
-  return { id: 1, type: MessageType.Insert, timeTick: 10n, vchannel: 'v1', ...overrides } as MessageInit;
+  return {
+    id: 1,
+    type: MessageType.Insert,
+    timeTick: 10n,
+    vchannel: 'v1',
+    ...overrides,
+  } as MessageInit;
 }
 
 function tick(overrides: Record<string, unknown>): MessageInit {
@@ -43,7 +49,12 @@ describe('createMessage', () => {
       ['a fractional tick', insert({ timeTick: 1.5 }), 'timeTick', '1.5'],
       ['a NaN tick', insert({ timeTick: Number.NaN }), 'timeTick', 'NaN'],
       ['a tick of 2^64', insert({ timeTick: TWO_64 }), 'timeTick', '18446744073709551616n'],
-      ['a number tick of 2^53 (above 2^53 - 1)', insert({ timeTick: 2 ** 53 }), 'timeTick', '9007199254740992'],
+      [
+        'a number tick of 2^53 (above 2^53 - 1)',
+        insert({ timeTick: 2 ** 53 }),
+        'timeTick',
+        '9007199254740992',
+      ],
       ['a number tick of 2^64', insert({ timeTick: 2 ** 64 }), 'timeTick', '18446744073709552000'],
       ['a string tick', insert({ timeTick: '10' }), 'timeTick', '"10"'],
       ['a missing tick', insert({ timeTick: undefined }), 'timeTick', 'undefined'],
@@ -59,20 +70,55 @@ describe('createMessage', () => {
       ['a txn on a TimeTick', tick({ txn: { txnId: 1 } }), 'txn', '{"txnId":1}'],
       ['a txn without txnId', insert({ txn: {} }), 'txn.txnId', 'undefined'],
       ['a txn that is not an object', insert({ txn: null }), 'txn', 'null'],
-      ['a txnId that is an unsafe number', insert({ txn: { txnId: 2 ** 53 } }), 'txn.txnId', '9007199254740992'],
-      ['a txnId beyond int64', insert({ txn: { txnId: 1n << 63n } }), 'txn.txnId', '9223372036854775808n'],
+      [
+        'a txnId that is an unsafe number',
+        insert({ txn: { txnId: 2 ** 53 } }),
+        'txn.txnId',
+        '9007199254740992',
+      ],
+      [
+        'a txnId beyond int64',
+        insert({ txn: { txnId: 1n << 63n } }),
+        'txn.txnId',
+        '9223372036854775808n',
+      ],
       ['a txnId that is a string', insert({ txn: { txnId: '1' } }), 'txn.txnId', '"1"'],
       ['a negative keepalive', insert({ txn: { txnId: 1, keepalive: -1 } }), 'txn.keepalive', '-1'],
-      ["a negative keepalive string ('-5s')", insert({ txn: { txnId: 1, keepalive: '-5s' } }), 'txn.keepalive', '"-5s"'],
-      ['a NaN keepalive', insert({ txn: { txnId: 1, keepalive: Number.NaN } }), 'txn.keepalive', 'NaN'],
-      ["an unparsable keepalive ('5 parsecs')", insert({ txn: { txnId: 1, keepalive: '5 parsecs' } }), 'txn.keepalive', '"5 parsecs"'],
+      [
+        "a negative keepalive string ('-5s')",
+        insert({ txn: { txnId: 1, keepalive: '-5s' } }),
+        'txn.keepalive',
+        '"-5s"',
+      ],
+      [
+        'a NaN keepalive',
+        insert({ txn: { txnId: 1, keepalive: Number.NaN } }),
+        'txn.keepalive',
+        'NaN',
+      ],
+      [
+        "an unparsable keepalive ('5 parsecs')",
+        insert({ txn: { txnId: 1, keepalive: '5 parsecs' } }),
+        'txn.keepalive',
+        '"5 parsecs"',
+      ],
       ['persisted: false on an Insert', insert({ persisted: false }), 'persisted', 'false'],
-      ['persisted: false on a CommitTxn', insert({ type: 'CommitTxn', txn: { txnId: 1 }, persisted: false }), 'persisted', 'false'],
+      [
+        'persisted: false on a CommitTxn',
+        insert({ type: 'CommitTxn', txn: { txnId: 1 }, persisted: false }),
+        'persisted',
+        'false',
+      ],
       ['a non-boolean persisted', tick({ persisted: 'no' }), 'persisted', '"no"'],
       ['a non-string vchannel', insert({ vchannel: 1 }), 'vchannel', '1'],
       ['properties that are an array', insert({ properties: ['a'] }), 'properties', '["a"]'],
       ['properties that are not an object', insert({ properties: 'a=b' }), 'properties', '"a=b"'],
-      ['a property value that is not a string', insert({ properties: { k: 1 } }), 'properties.k', '1'],
+      [
+        'a property value that is not a string',
+        insert({ properties: { k: 1 } }),
+        'properties.k',
+        '1',
+      ],
       ['a negative size', insert({ size: -1 }), 'size', '-1'],
       ['a fractional size', insert({ size: 1.5 }), 'size', '1.5'],
       ['a string size', insert({ size: '10' }), 'size', '"10"'],
@@ -89,12 +135,16 @@ describe('createMessage', () => {
     it('keeps the rejected value as given', () => {
       const err = invalidMessageErrorOf(() => createMessage(insert({ timeTick: TWO_64 })));
       expect(err.value).toBe(TWO_64);
-      const nan = invalidMessageErrorOf(() => createMessage(insert({ txn: { txnId: 1, keepalive: Number.NaN } })));
+      const nan = invalidMessageErrorOf(() =>
+        createMessage(insert({ txn: { txnId: 1, keepalive: Number.NaN } })),
+      );
       expect(nan.value).toBeNaN();
     });
 
     it('keeps the duration parser error as the cause of a bad keepalive', () => {
-      const err = invalidMessageErrorOf(() => createMessage(insert({ txn: { txnId: 1, keepalive: '5 parsecs' } })));
+      const err = invalidMessageErrorOf(() =>
+        createMessage(insert({ txn: { txnId: 1, keepalive: '5 parsecs' } })),
+      );
       expect(err.cause).toBeInstanceOf(ConfigError);
       expect((err.cause as ConfigError).option).toBe('txn.keepalive');
     });
@@ -109,7 +159,9 @@ describe('createMessage', () => {
   describe('accepts', () => {
     it('a tick of 2^64 - 1 (bigint) and 2^53 - 1 (number)', () => {
       expect(createMessage(insert({ timeTick: TWO_64 - 1n })).timeTick).toBe(TWO_64 - 1n);
-      expect(createMessage(insert({ timeTick: Number.MAX_SAFE_INTEGER })).timeTick).toBe(9_007_199_254_740_991n);
+      expect(createMessage(insert({ timeTick: Number.MAX_SAFE_INTEGER })).timeTick).toBe(
+        9_007_199_254_740_991n,
+      );
       expect(createMessage(insert({ timeTick: 0 })).timeTick).toBe(0n);
     });
 
@@ -170,7 +222,13 @@ describe('createMessage', () => {
 
     it("keepalive is '10s' = 10000 ms", () => {
       expect(DEFAULT_TXN_KEEPALIVE_MS).toBe(10_000);
-      const begin = createMessage({ id: 4, type: 'BeginTxn', timeTick: 101n, vchannel: 'v1', txn: { txnId: 7 } });
+      const begin = createMessage({
+        id: 4,
+        type: 'BeginTxn',
+        timeTick: 101n,
+        vchannel: 'v1',
+        txn: { txnId: 7 },
+      });
       expect(begin.txn).toEqual({ txnId: 7n, keepaliveMs: 10_000 });
     });
 

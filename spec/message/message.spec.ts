@@ -1,4 +1,8 @@
-import { isSystemMessageType, MessageType, SYSTEM_MESSAGE_TYPES } from '../../lib/message/message.js';
+import {
+  isSystemMessageType,
+  MessageType,
+  SYSTEM_MESSAGE_TYPES,
+} from '../../lib/message/message.js';
 
 describe('MessageType', () => {
   it('maps every name to the same string (the protobuf enum name, reference §1.6)', () => {
@@ -18,17 +22,28 @@ describe('MessageType', () => {
 
 describe('system message types (reference §1.6)', () => {
   it('are exactly TimeTick, BeginTxn, CommitTxn, RollbackTxn, Txn', () => {
-    expect([...SYSTEM_MESSAGE_TYPES].sort()).toEqual(['BeginTxn', 'CommitTxn', 'RollbackTxn', 'TimeTick', 'Txn'].sort());
+    expect([...SYSTEM_MESSAGE_TYPES].sort()).toEqual(
+      ['BeginTxn', 'CommitTxn', 'RollbackTxn', 'TimeTick', 'Txn'].sort(),
+    );
   });
 
-  it.each(['TimeTick', 'BeginTxn', 'CommitTxn', 'RollbackTxn', 'Txn'])('%s is a system type', (type) => {
-    expect(isSystemMessageType(type)).toBe(true);
-  });
-
-  it.each(['Insert', 'Delete', 'Flush', 'CreateCollection', 'AlterReplicateConfig', 'MyCustomType', 'timetick', ''])(
-    '%p is not a system type',
+  it.each(['TimeTick', 'BeginTxn', 'CommitTxn', 'RollbackTxn', 'Txn'])(
+    '%s is a system type',
     (type) => {
-      expect(isSystemMessageType(type)).toBe(false);
+      expect(isSystemMessageType(type)).toBe(true);
     },
   );
+
+  it.each([
+    'Insert',
+    'Delete',
+    'Flush',
+    'CreateCollection',
+    'AlterReplicateConfig',
+    'MyCustomType',
+    'timetick',
+    '',
+  ])('%p is not a system type', (type) => {
+    expect(isSystemMessageType(type)).toBe(false);
+  });
 });

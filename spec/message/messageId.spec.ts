@@ -86,7 +86,8 @@ describe('messageId', () => {
 
   it('has equals by key', () => {
     const id = messageId(5);
-    if (!('equals' in id) || typeof id.equals !== 'function') throw new Error('numeric ids have equals()');
+    if (!('equals' in id) || typeof id.equals !== 'function')
+      throw new Error('numeric ids have equals()');
     const equals = id.equals as (other: MessageId) => boolean;
     expect(equals.call(id, messageId(5n))).toBe(true);
     expect(equals.call(id, foreignId('5'))).toBe(true);

@@ -65,7 +65,9 @@ describe('estimateSize (reference §1.2 EstimateSize, §1.10)', () => {
     });
 
     it('bigints inside objects as their decimal string', () => {
-      expect(estimateSize({ n: 18446744073709551615n })).toBe(Buffer.byteLength('{"n":"18446744073709551615"}'));
+      expect(estimateSize({ n: 18446744073709551615n })).toBe(
+        Buffer.byteLength('{"n":"18446744073709551615"}'),
+      );
     });
 
     it('a payload with no JSON form (a function) counts 0', () => {

@@ -64,7 +64,13 @@ describe('buildTxnMessage (reference §1.12 Txn message fields, §8.3 "Txn field
   });
 
   it("VChannel comes from the begin even when the commit's differs", () => {
-    const otherCommit = createMessage({ id: 8, type: 'CommitTxn', timeTick: 107n, vchannel: 'v9', txn: TXN });
+    const otherCommit = createMessage({
+      id: 8,
+      type: 'CommitTxn',
+      timeTick: 107n,
+      vchannel: 'v9',
+      txn: TXN,
+    });
     expect(buildTxnMessage(begin, [body], otherCommit).vchannel).toBe('v1');
   });
 
@@ -139,7 +145,14 @@ describe('buildTxnMessage with several or no bodies', () => {
 
   it('keeps body order, re-stamps each, sums sizes', () => {
     const bodies = [102n, 103n, 105n].map((timeTick, i) =>
-      createMessage({ id: 10 + i, type: 'Insert', timeTick, vchannel: 'v1', txn: TXN, size: 100 * (i + 1) }),
+      createMessage({
+        id: 10 + i,
+        type: 'Insert',
+        timeTick,
+        vchannel: 'v1',
+        txn: TXN,
+        size: 100 * (i + 1),
+      }),
     );
     const txn = buildTxnMessage(begin, bodies, commit);
     expect(txn.body.map((m) => m.id.key)).toEqual(['10', '11', '12']);

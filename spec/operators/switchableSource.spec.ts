@@ -44,10 +44,17 @@ function faultyWal(
   };
 }
 
-function collect(source: ReturnType<typeof switchableSource>): { seen: WalMessage[]; errors: unknown[]; sub: Subscription } {
+function collect(source: ReturnType<typeof switchableSource>): {
+  seen: WalMessage[];
+  errors: unknown[];
+  sub: Subscription;
+} {
   const seen: WalMessage[] = [];
   const errors: unknown[] = [];
-  const sub = source.subscribe({ next: (m) => seen.push(m), error: (e: unknown) => errors.push(e) });
+  const sub = source.subscribe({
+    next: (m) => seen.push(m),
+    error: (e: unknown) => errors.push(e),
+  });
   return { seen, errors, sub };
 }
 
@@ -87,7 +94,12 @@ describe('switchableSource', () => {
     };
     const metrics = createInMemoryMetrics();
     const out = collect(
-      switchableSource(failing, { name: 'scanner', scheduler: clock.scheduler, random: () => 0.5, metrics }),
+      switchableSource(failing, {
+        name: 'scanner',
+        scheduler: clock.scheduler,
+        random: () => 0.5,
+        metrics,
+      }),
     );
     await clock.advance(1000);
     expect(syncs).toEqual([0]); // start-up asked for a persisted time tick (S1)
@@ -113,7 +125,10 @@ describe('switchableSource', () => {
     };
     let flip = 0;
     const out = collect(
-      switchableSource(failing, { scheduler: clock.scheduler, random: () => (flip++ % 2 === 0 ? 0 : 0.999) }),
+      switchableSource(failing, {
+        scheduler: clock.scheduler,
+        random: () => (flip++ % 2 === 0 ? 0 : 0.999),
+      }),
     );
     await clock.advance(40_000, 5);
     out.sub.unsubscribe();
@@ -173,8 +188,12 @@ describe('switchableSource', () => {
     wal.appendRaw({ type: 'Insert', timeTick: 3n });
     wal.appendRaw({ type: 'TimeTick', timeTick: 4n, lastConfirmedId: 3 });
     wal.appendRaw({ type: 'Insert', timeTick: 5n });
-    const faulty = faultyWal(wal, ({ reader, next }) => (reader === 1 && next === 2 ? 'fail' : undefined));
-    const out = collect(switchableSource(faulty, { scheduler: clock.scheduler, readBatchSize: 4, random: () => 0.5 }));
+    const faulty = faultyWal(wal, ({ reader, next }) =>
+      reader === 1 && next === 2 ? 'fail' : undefined,
+    );
+    const out = collect(
+      switchableSource(faulty, { scheduler: clock.scheduler, readBatchSize: 4, random: () => 0.5 }),
+    );
     await clock.advance(200);
     // first pass handed #1..#4, then failed; the retry starts from TT@4's last-confirmed id (#3)
     // and skips every tick ≤ 4, so only #5 is new
@@ -187,7 +206,9 @@ describe('switchableSource', () => {
     wal.appendRaw({ type: 'Insert', timeTick: 5n });
     wal.appendRaw({ type: 'Insert', timeTick: 6n });
     wal.appendRaw({ type: 'Insert', timeTick: 7n });
-    const faulty = faultyWal(wal.readOnly(), ({ reader, next }) => (reader === 1 && next === 2 ? 'end' : undefined));
+    const faulty = faultyWal(wal.readOnly(), ({ reader, next }) =>
+      reader === 1 && next === 2 ? 'end' : undefined,
+    );
     const out = collect(
       switchableSource(faulty, { scheduler: clock.scheduler, readBatchSize: 2, random: () => 0.5 }),
     );
@@ -202,7 +223,9 @@ describe('switchableSource', () => {
   test('a reader whose stream ends without error is retried', async () => {
     wal.appendRaw({ type: 'TimeTick', timeTick: 1n });
     const faulty = faultyWal(wal.readOnly(), ({ reader }) => (reader === 1 ? 'end' : undefined));
-    const out = collect(switchableSource(faulty, { scheduler: clock.scheduler, random: () => 0.5 }));
+    const out = collect(
+      switchableSource(faulty, { scheduler: clock.scheduler, random: () => 0.5 }),
+    );
     await clock.advance(150);
     expect(faulty.reads).toHaveLength(2);
     expect(out.seen.map(formatWalMessage)).toEqual(['TimeTick @1 #1']);
@@ -261,7 +284,11 @@ describe('switchableSource', () => {
     });
     const metrics = createInMemoryMetrics();
     const switches: string[] = [];
-    const counting = { ...metrics, switchModel: (from: ScannerModel | undefined, to: ScannerModel) => switches.push(`${from}->${to}`) };
+    const counting = {
+      ...metrics,
+      switchModel: (from: ScannerModel | undefined, to: ScannerModel) =>
+        switches.push(`${from}->${to}`),
+    };
     let blocked = false;
     let unblock: () => void = () => undefined;
     const flowControl = {
@@ -269,7 +296,9 @@ describe('switchableSource', () => {
     };
     const txn = await small.beginTxn({ vchannel: 'v1', keepalive: '1h' });
     await txn.append({ type: 'Insert', payload: 'early body' });
-    const out = collect(switchableSource(small, { scheduler: clock.scheduler, metrics: counting, flowControl }));
+    const out = collect(
+      switchableSource(small, { scheduler: clock.scheduler, metrics: counting, flowControl }),
+    );
     await clock.advance(30);
     expect(switches).toContain('catchup->tailing');
     blocked = true; // a slow consumer: the tailing reader falls behind the buffer's retention
@@ -286,7 +315,9 @@ describe('switchableSource', () => {
     const data = out.seen.filter((m) => m.type !== 'TimeTick');
     const ids = data.map((m) => m.id.key);
     expect(new Set(ids).size).toBe(ids.length); // each data message handed over once
-    expect(data.map((m) => m.payload)).toEqual(expect.arrayContaining(['early body', 'body 0', 'body 9']));
+    expect(data.map((m) => m.payload)).toEqual(
+      expect.arrayContaining(['early body', 'body 0', 'body 9']),
+    );
     expect(data.filter((m) => m.type === 'CommitTxn')).toHaveLength(1);
     out.sub.unsubscribe();
     const closing = small.close();
@@ -297,10 +328,11 @@ describe('switchableSource', () => {
   test('rejects bad options with ConfigError', () => {
     expect(() => switchableSource({} as ReadableWal)).toThrow(ConfigError);
     expect(() => switchableSource(wal, { readBatchSize: 0 })).toThrow(ConfigError);
-    expect(() => switchableSource(wal, { backoff: { initial: '5 parsecs' } })).toThrow(/backoff.initial/);
-    expect(() => switchableSource(wal, { deliverPolicy: { kind: 'sometime' } as unknown as DeliverPolicy })).toThrow(
-      ConfigError,
+    expect(() => switchableSource(wal, { backoff: { initial: '5 parsecs' } })).toThrow(
+      /backoff.initial/,
     );
+    expect(() =>
+      switchableSource(wal, { deliverPolicy: { kind: 'sometime' } as unknown as DeliverPolicy }),
+    ).toThrow(ConfigError);
   });
 });
-

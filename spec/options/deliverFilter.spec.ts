@@ -203,14 +203,20 @@ describe('DeliverFilter construction', () => {
     const gt = DeliverFilter.timeTickGT(3n);
     expect(gt).toEqual({ kind: 'timeTickGT', timeTick: 3n });
     expect(Object.isFrozen(gt)).toBe(true);
-    expect(DeliverFilter.timeTickGTE(TWO_64 - 1n)).toEqual({ kind: 'timeTickGTE', timeTick: TWO_64 - 1n });
+    expect(DeliverFilter.timeTickGTE(TWO_64 - 1n)).toEqual({
+      kind: 'timeTickGTE',
+      timeTick: TWO_64 - 1n,
+    });
     const types = DeliverFilter.messageType('Insert', 'Delete', 'Insert');
     expect(types).toEqual({ kind: 'messageType', types: new Set(['Insert', 'Delete']) });
     expect(Object.isFrozen(types)).toBe(true);
   });
 
   it('normalises a safe integer number tick to a bigint', () => {
-    expect(DeliverFilter.timeTickGT(5 as unknown as TimeTick)).toEqual({ kind: 'timeTickGT', timeTick: 5n });
+    expect(DeliverFilter.timeTickGT(5 as unknown as TimeTick)).toEqual({
+      kind: 'timeTickGT',
+      timeTick: 5n,
+    });
   });
 
   it.each(['TimeTick', 'BeginTxn', 'CommitTxn', 'RollbackTxn', 'Txn'])(
@@ -223,7 +229,9 @@ describe('DeliverFilter construction', () => {
   );
 
   it('messageType with a system type among data types throws ConfigError', () => {
-    expect(configErrorOf(() => DeliverFilter.messageType('Insert', 'CommitTxn')).value).toBe('CommitTxn');
+    expect(configErrorOf(() => DeliverFilter.messageType('Insert', 'CommitTxn')).value).toBe(
+      'CommitTxn',
+    );
   });
 
   it('messageType() with no type throws ConfigError', () => {
@@ -270,7 +278,10 @@ describe('deliverFilterPredicate (reference §2.3)', () => {
   }
 
   it('short-circuits on the first false: a later filter is not evaluated', () => {
-    const keep = deliverFilterPredicate([DeliverFilter.timeTickGT(5n), DeliverFilter.messageType('Insert')]);
+    const keep = deliverFilterPredicate([
+      DeliverFilter.timeTickGT(5n),
+      DeliverFilter.messageType('Insert'),
+    ]);
     const dropped = recording(msg(1n, false, 'Insert'));
     expect(keep(dropped.message)).toBe(false);
     expect(dropped.read.has('timeTick')).toBe(true);
@@ -282,7 +293,10 @@ describe('deliverFilterPredicate (reference §2.3)', () => {
   });
 
   it('evaluates filters in list order', () => {
-    const keep = deliverFilterPredicate([DeliverFilter.messageType('Insert'), DeliverFilter.timeTickGT(5n)]);
+    const keep = deliverFilterPredicate([
+      DeliverFilter.messageType('Insert'),
+      DeliverFilter.timeTickGT(5n),
+    ]);
     const dropped = recording(msg(9n, false, 'Delete'));
     expect(keep(dropped.message)).toBe(false);
     expect(dropped.read.has('timeTick')).toBe(false);

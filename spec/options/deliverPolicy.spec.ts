@@ -94,8 +94,8 @@ describe('checkDeliverPolicy', () => {
   });
 
   it('names the option it is given', () => {
-    expect(configErrorOf(() => checkDeliverPolicy({ kind: 'x' }, 'scan.deliverPolicy')).option).toBe(
-      'scan.deliverPolicy',
-    );
+    expect(
+      configErrorOf(() => checkDeliverPolicy({ kind: 'x' }, 'scan.deliverPolicy')).option,
+    ).toBe('scan.deliverPolicy');
   });
 });

@@ -1,7 +1,11 @@
 import { BehaviorSubject } from 'rxjs';
 
 import type { MessageType } from '../../lib/message/message.js';
-import { noopMetrics, type ScannerMetrics, type ScannerModel } from '../../lib/observability/metrics.js';
+import {
+  noopMetrics,
+  type ScannerMetrics,
+  type ScannerModel,
+} from '../../lib/observability/metrics.js';
 import { scanWal } from '../../lib/scanner/scanWal.js';
 import { createMemoryWal } from '../../lib/wal/memoryWal.js';
 import { settle } from '../support/virtualTime.js';

@@ -5,7 +5,11 @@ import { BehaviorSubject, firstValueFrom, toArray, take } from 'rxjs';
 
 import { ConfigError } from '../../lib/errors.js';
 import { isTxnMessage, type WalMessage } from '../../lib/message/message.js';
-import { createInMemoryMetrics, noopMetrics, type ScannerMetrics } from '../../lib/observability/metrics.js';
+import {
+  createInMemoryMetrics,
+  noopMetrics,
+  type ScannerMetrics,
+} from '../../lib/observability/metrics.js';
 import { DeliverFilter } from '../../lib/options/deliverFilter.js';
 import { DeliverPolicy } from '../../lib/options/deliverPolicy.js';
 import { scanWal } from '../../lib/scanner/scanWal.js';
@@ -29,10 +33,15 @@ describe('scanWal', () => {
     await closing;
   });
 
-  const collect = (scan: ReturnType<typeof scanWal>): { seen: string[]; errors: unknown[]; unsubscribe(): void } => {
+  const collect = (
+    scan: ReturnType<typeof scanWal>,
+  ): { seen: string[]; errors: unknown[]; unsubscribe(): void } => {
     const seen: string[] = [];
     const errors: unknown[] = [];
-    const sub = scan.subscribe({ next: (m) => seen.push(formatWalMessage(m)), error: (e: unknown) => errors.push(e) });
+    const sub = scan.subscribe({
+      next: (m) => seen.push(formatWalMessage(m)),
+      error: (e: unknown) => errors.push(e),
+    });
     return { seen, errors, unsubscribe: () => sub.unsubscribe() };
   };
 
@@ -48,7 +57,13 @@ describe('scanWal', () => {
     wal.appendRaw({ type: 'TimeTick', timeTick: 106n });
     const out = collect(scanWal(wal, { vchannel: 'v1', scheduler: clock.scheduler, metrics }));
     await clock.advance(5);
-    expect(out.seen).toEqual(['TimeTick @100 #1', 'Insert v1 @102 #3', 'Insert v1 @103 #2', 'TimeTick @104 #4', 'TimeTick @106 #7']);
+    expect(out.seen).toEqual([
+      'TimeTick @100 #1',
+      'Insert v1 @102 #3',
+      'Insert v1 @103 #2',
+      'TimeTick @104 #4',
+      'TimeTick @106 #7',
+    ]);
     expect(metrics.snapshot().timeTickViolations).toBe(1);
     expect(metrics.snapshot().passedMessages.Insert).toBe(4); // v2 did not pass; the dropped ones did
     out.unsubscribe();
@@ -96,7 +111,9 @@ describe('scanWal', () => {
   test('latest() is resolved at subscription, not when a paused scanner resumes', async () => {
     const pause$ = new BehaviorSubject(true);
     await wal.append({ type: 'Insert', vchannel: 'v1', payload: 'before' });
-    const out = collect(scanWal(wal, { pause$, deliverPolicy: DeliverPolicy.latest(), scheduler: clock.scheduler }));
+    const out = collect(
+      scanWal(wal, { pause$, deliverPolicy: DeliverPolicy.latest(), scheduler: clock.scheduler }),
+    );
     const during = await wal.append({ type: 'Insert', vchannel: 'v1', payload: 'during' });
     await clock.advance(500);
     clock.scheduler.schedule(() => pause$.next(false));
@@ -118,7 +135,7 @@ describe('scanWal', () => {
     expect(metrics.snapshot()).toMatchObject({ paused: 0, pauseDurationsMs: [100] });
   });
 
-  test("ignorePause reads even while pause$ says paused, and never subscribes to it", async () => {
+  test('ignorePause reads even while pause$ says paused, and never subscribes to it', async () => {
     const pause$ = new BehaviorSubject(true);
     await wal.append({ type: 'Insert' });
     const out = collect(scanWal(wal, { pause$, ignorePause: true, scheduler: clock.scheduler }));
@@ -131,7 +148,9 @@ describe('scanWal', () => {
   test("pauseMode 'live' stops reading while paused and loses nothing", async () => {
     const pause$ = new BehaviorSubject(false);
     const metrics = createInMemoryMetrics();
-    const out = collect(scanWal(wal, { pause$, pauseMode: 'live', scheduler: clock.scheduler, metrics }));
+    const out = collect(
+      scanWal(wal, { pause$, pauseMode: 'live', scheduler: clock.scheduler, metrics }),
+    );
     await wal.append({ type: 'Insert', payload: 1 });
     await clock.advance(300);
     expect(out.seen.filter((s) => s.startsWith('Insert'))).toHaveLength(1);
@@ -158,15 +177,27 @@ describe('scanWal', () => {
     });
     const metrics = createInMemoryMetrics();
     const switches: string[] = [];
-    const counting: ScannerMetrics = { ...metrics, switchModel: (from, to) => { switches.push(`${from}->${to}`); metrics.switchModel(from, to); } };
+    const counting: ScannerMetrics = {
+      ...metrics,
+      switchModel: (from, to) => {
+        switches.push(`${from}->${to}`);
+        metrics.switchModel(from, to);
+      },
+    };
     const got: WalMessage[] = [];
     const txn = await small.beginTxn({ vchannel: 'v1', keepalive: '1h' });
     const bodies = [await txn.append({ type: 'Insert', payload: 'first-body' })];
     const reader = (async () => {
-      for await (const m of scanWal(small, { vchannel: 'v1', scheduler: clock.scheduler, metrics: counting, pendingLimit: 1 })) {
+      for await (const m of scanWal(small, {
+        vchannel: 'v1',
+        scheduler: clock.scheduler,
+        metrics: counting,
+        pendingLimit: 1,
+      })) {
         if (m.type === 'TimeTick') continue;
         got.push(m);
-        if (got.length === 1) await new Promise<void>((r) => clock.scheduler.schedule(() => r(), 500)); // stall
+        if (got.length === 1)
+          await new Promise<void>((r) => clock.scheduler.schedule(() => r(), 500)); // stall
         if (isTxnMessage(m)) break;
       }
     })();
@@ -235,17 +266,27 @@ describe('scanWal', () => {
     out.unsubscribe();
     await settle();
     const switched = lines.find((l) => l.msg === 'scanner switched to tailing');
-    expect(switched).toMatchObject({ name: 'flusher', channel: 'p0', component: 'switchableSource' });
+    expect(switched).toMatchObject({
+      name: 'flusher',
+      channel: 'p0',
+      component: 'switchableSource',
+    });
     expect(lines.find((l) => l.msg === 'scanner is closed')).toMatchObject({ name: 'flusher' });
   });
 
   test('rejects bad options with ConfigError naming the option', () => {
     expect(() => scanWal(wal, { pendingLimit: 0 })).toThrow(/pendingLimit/);
-    expect(() => scanWal(wal, { filters: [{ kind: 'nope' } as unknown as DeliverFilter] })).toThrow(ConfigError);
+    expect(() => scanWal(wal, { filters: [{ kind: 'nope' } as unknown as DeliverFilter] })).toThrow(
+      ConfigError,
+    );
     expect(() => scanWal(wal, { deliverPolicy: {} as DeliverPolicy })).toThrow(/deliverPolicy/);
     expect(() => scanWal(wal, { metrics: 5 as unknown as ScannerMetrics })).toThrow(/metrics/);
-    expect(() => scanWal(wal, { pauseMode: 'sometimes' as 'live', pause$: new BehaviorSubject(false) })).toThrow(/mode/);
+    expect(() =>
+      scanWal(wal, { pauseMode: 'sometimes' as 'live', pause$: new BehaviorSubject(false) }),
+    ).toThrow(/mode/);
     expect(() => scanWal(wal, { vchannel: 7 as unknown as string })).toThrow(/vchannel/);
-    expect(() => scanWal(wal, { metrics: noopMetrics, readBatchSize: -1 })).toThrow(/readBatchSize/);
+    expect(() => scanWal(wal, { metrics: noopMetrics, readBatchSize: -1 })).toThrow(
+      /readBatchSize/,
+    );
   });
 });

@@ -36,7 +36,12 @@ function describeDelivered(m: WalMessage): string {
   return describeInsert(m);
 }
 
-async function writeWorkload(wal: MemoryWal, clock: VirtualClock, random: () => number, rounds: number): Promise<Workload> {
+async function writeWorkload(
+  wal: MemoryWal,
+  clock: VirtualClock,
+  random: () => number,
+  rounds: number,
+): Promise<Workload> {
   const expected: Expected[] = [];
   const written: WalMessage[] = [];
   const vchannels = ['v1', 'v2', 'v3'];
@@ -49,19 +54,24 @@ async function writeWorkload(wal: MemoryWal, clock: VirtualClock, random: () => 
     if (random() < 0.5) {
       // concurrent inserts: they may reach the log out of tick order
       const targets = Array.from({ length: between(random, 1, 4) }, pick);
-      const messages = await Promise.all(targets.map((vchannel) => wal.append({ type: 'Insert', vchannel, payload: round })));
+      const messages = await Promise.all(
+        targets.map((vchannel) => wal.append({ type: 'Insert', vchannel, payload: round })),
+      );
       messages.forEach((m, i) => note(m, targets[i] as string));
     } else {
       const vchannel = pick();
       const txn = await wal.beginTxn({ vchannel, keepalive: '10s' });
       written.push(txn.begin);
       const bodies = await Promise.all(
-        Array.from({ length: between(random, 0, 4) }, () => txn.append({ type: 'Insert', payload: round })),
+        Array.from({ length: between(random, 0, 4) }, () =>
+          txn.append({ type: 'Insert', payload: round }),
+        ),
       );
       written.push(...bodies);
       const commit = await txn.commit();
       written.push(commit);
-      if (vchannel === 'v1') expected.push({ timeTick: commit.timeTick, text: describeTxn(commit, bodies) });
+      if (vchannel === 'v1')
+        expected.push({ timeTick: commit.timeTick, text: describeTxn(commit, bodies) });
     }
     if (random() < 1 / 3) {
       // a transaction that never commits: rolled back, or abandoned until its keepalive passes
@@ -94,7 +104,9 @@ async function readAll(
     }
     got.push(m);
     if (stalls && random() < 0.03) {
-      await new Promise<void>((resolve) => clock.scheduler.schedule(() => resolve(), between(random, 100, 600)));
+      await new Promise<void>((resolve) =>
+        clock.scheduler.schedule(() => resolve(), between(random, 100, 600)),
+      );
     }
   }
   return got;
@@ -130,16 +142,28 @@ describe('reference § 8.9 WAL integration', () => {
       };
       let finalTick: bigint | undefined = undefined;
       const until = (): bigint | undefined => finalTick;
-      const options = { vchannel: 'v1', filters: [DeliverFilter.messageType('Insert')], scheduler: clock.scheduler, metrics };
+      const options = {
+        vchannel: 'v1',
+        filters: [DeliverFilter.messageType('Insert')],
+        scheduler: clock.scheduler,
+        metrics,
+      };
       const sources: ReadableWal[] = [wal, wal, wal.readOnly()];
       const readers = sources.map((source, i) =>
-        readAll(scanWal(source, { ...options, name: `reader-${i}` }), clock, seededRandom(seed * 100 + i), until, true),
+        readAll(
+          scanWal(source, { ...options, name: `reader-${i}` }),
+          clock,
+          seededRandom(seed * 100 + i),
+          until,
+          true,
+        ),
       );
       const workload = await writeWorkload(wal, clock, random, 250);
       finalTick = workload.finalTick;
       let results: WalMessage[][] | undefined;
       void Promise.all(readers).then((r) => (results = r));
-      for (let spins = 0; results === undefined && spins < 2000; spins++) await clock.advance(50, 5);
+      for (let spins = 0; results === undefined && spins < 2000; spins++)
+        await clock.advance(50, 5);
       expect(results).toBeDefined();
       for (const got of results ?? []) checkDelivery(got, workload.expected);
       expect(workload.expected.length).toBeGreaterThan(50);
@@ -150,7 +174,9 @@ describe('reference § 8.9 WAL integration', () => {
       // Readers resuming at a written message: startFrom(lastConfirmedId) + timeTickGTE(tick).
       const resumeRandom = seededRandom(seed * 31);
       for (let r = 0; r < 4; r++) {
-        const m = workload.written[between(resumeRandom, 0, workload.written.length - 1)] as WalMessage;
+        const m = workload.written[
+          between(resumeRandom, 0, workload.written.length - 1)
+        ] as WalMessage;
         const resumed = readAll(
           scanWal(wal, {
             ...options,
@@ -165,7 +191,10 @@ describe('reference § 8.9 WAL integration', () => {
         let got: WalMessage[] | undefined;
         void resumed.then((g) => (got = g));
         for (let spins = 0; got === undefined && spins < 200; spins++) await clock.advance(50, 5);
-        checkDelivery(got ?? [], workload.expected.filter((e) => e.timeTick >= m.timeTick));
+        checkDelivery(
+          got ?? [],
+          workload.expected.filter((e) => e.timeTick >= m.timeTick),
+        );
       }
 
       const closing = wal.close();
