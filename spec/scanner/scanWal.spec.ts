@@ -274,6 +274,26 @@ describe('scanWal', () => {
     expect(lines.find((l) => l.msg === 'scanner is closed')).toMatchObject({ name: 'flusher' });
   });
 
+  test('unsubscribing from inside the consumer callback stops delivery at once and releases the scanner', async () => {
+    const metrics = createInMemoryMetrics();
+    await wal.append({ type: 'Insert', vchannel: 'v1', payload: 1 });
+    const seen: unknown[] = [];
+    const subscription = scanWal(wal, { scheduler: clock.scheduler, metrics }).subscribe((m) => {
+      if (m.type !== 'Insert') return;
+      seen.push(m.payload);
+      if (m.payload === 2) subscription.unsubscribe(); // closing from inside a callback
+    });
+    await clock.advance(10);
+    expect(metrics.snapshot().scanners).toEqual({ catchup: 0, tailing: 1 });
+    await Promise.all(
+      [2, 3].map((payload) => wal.append({ type: 'Insert', vchannel: 'v1', payload })),
+    );
+    await clock.advance(400);
+    expect(seen).toEqual([1, 2]); // 3 was released by the same time tick, after the unsubscribe
+    expect(metrics.snapshot().scanners).toEqual({ catchup: 0, tailing: 0 });
+    expect(metrics.snapshot().bytes).toEqual({ pendingQueue: 0, reorderBuffer: 0, txnBuffer: 0 });
+  });
+
   test('rejects bad options with ConfigError naming the option', () => {
     expect(() => scanWal(wal, { pendingLimit: 0 })).toThrow(/pendingLimit/);
     expect(() => scanWal(wal, { filters: [{ kind: 'nope' } as unknown as DeliverFilter] })).toThrow(
