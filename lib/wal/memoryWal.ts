@@ -117,6 +117,22 @@ export function createMemoryWal(options: MemoryWalOptions = {}): MemoryWal {
           `must be a numeric id not below the last one (${log.lastSequence}): readers position by id order`,
         );
       }
+      // The durable log holds only persisted messages, and a last-confirmed id never points past
+      // its own message: scanners resume from it.
+      if (!message.persisted) {
+        throw new ConfigError(
+          'appendRaw persisted',
+          false,
+          'a not-persisted time tick never reaches the log',
+        );
+      }
+      if (message.lastConfirmedId.compare(message.id) > 0) {
+        throw new ConfigError(
+          'appendRaw lastConfirmedId',
+          message.lastConfirmedId.key,
+          `must not be after the message's own id ${message.id.key}`,
+        );
+      }
       mode = 'raw';
       log.write([message]);
       return message;

@@ -13,7 +13,8 @@ import { estimateSize } from '../message/size.js';
 import { LOGICAL_BITS, type TimeTick } from '../message/tso.js';
 import { parseDuration, type Duration } from '../internal/duration.js';
 import { StableHeap } from '../internal/heap.js';
-import { childLogger, type Logger } from '../observability/logger.js';
+import type { Logger } from '../observability/logger.js';
+import { resolveObserved } from '../observability/resolve.js';
 import { HybridClock } from './clock.js';
 import type { AppendInit, WalOptions, WalTxn } from './wal.js';
 import { MemoryWriteAheadBuffer, resolveWabOptions } from './writeAheadBuffer.js';
@@ -97,6 +98,7 @@ export class WalWriter {
   private writing: Promise<void> = Promise.resolve();
   private dataSinceTick = false;
   private timerTickInFlight = false;
+  private requestedTickPending = false;
   private state: 'idle' | 'running' | 'closing' | 'closed' = 'idle';
   private lastWrittenSeq: bigint | undefined;
   /** Messages written since the last persisted round went into the write-ahead buffer. */
@@ -109,7 +111,23 @@ export class WalWriter {
     private readonly storage: LogStorage,
     private readonly options: WalWriterOptions = {},
   ) {
-    this.scheduler = options.scheduler ?? asyncScheduler;
+    if (typeof options !== 'object' || options === null) {
+      throw new ConfigError('options', options, 'must be an object');
+    }
+    this.scheduler = options.scheduler === undefined ? asyncScheduler : options.scheduler;
+    if (
+      options.reorderConcurrentWrites !== undefined &&
+      typeof options.reorderConcurrentWrites !== 'boolean'
+    ) {
+      throw new ConfigError(
+        'reorderConcurrentWrites',
+        options.reorderConcurrentWrites,
+        'must be a boolean',
+      );
+    }
+    if (options.random !== undefined && typeof options.random !== 'function') {
+      throw new ConfigError('random', options.random, 'must be a function returning [0, 1)');
+    }
     if (typeof this.scheduler.now !== 'function' || typeof this.scheduler.schedule !== 'function') {
       throw new ConfigError('scheduler', options.scheduler, 'must be a SchedulerLike');
     }
@@ -119,10 +137,9 @@ export class WalWriter {
     );
     if (this.intervalMs <= 0)
       throw new ConfigError('timeTickInterval', options.timeTickInterval, 'must be positive');
-    this.logger = childLogger(options.logger, {
-      component: 'walWriter',
+    this.logger = resolveObserved(definedOnlyLogger(options.logger), 'walWriter').logger.child({
       channel: options.channel ?? 'rxwal',
-    });
+    }) as Logger;
     this.random = options.random ?? Math.random;
     this.clock = new HybridClock(this.scheduler);
     if (options.lastTimeTick !== undefined) this.clock.observe(options.lastTimeTick);
@@ -182,10 +199,14 @@ export class WalWriter {
 
   /** Best effort: a persisted time tick soon, if the writer is running (reference § 3.1). */
   requestPersistedTimeTick(): void {
-    if (this.state !== 'running') return;
-    this.enqueueTick(true).catch((err: unknown) =>
-      this.logger.warn({ err }, 'requested time tick failed'),
-    );
+    // Requests made while one is still on its way share it (many scanners starting at once).
+    if (this.state !== 'running' || this.requestedTickPending) return;
+    this.requestedTickPending = true;
+    this.enqueueTick(true)
+      .catch((err: unknown) => this.logger.warn({ err }, 'requested time tick failed'))
+      .finally(() => {
+        this.requestedTickPending = false;
+      });
   }
 
   /** Stops the timer, finishes what was accepted, then closes the write-ahead buffer. */
@@ -499,6 +520,11 @@ export class WalWriter {
       rollback: () => finish(MessageType.RollbackTxn),
     };
   }
+}
+
+/** `{ logger }` when one was given, for `exactOptionalPropertyTypes`. */
+function definedOnlyLogger(logger: Logger | undefined): { logger?: Logger } {
+  return logger === undefined ? {} : { logger };
 }
 
 function minSeq(a: bigint, b: bigint | undefined): bigint {

@@ -1,4 +1,5 @@
 import { createHook } from 'node:async_hooks';
+import { join } from 'node:path';
 
 import { BehaviorSubject } from 'rxjs';
 
@@ -6,12 +7,16 @@ import { scanWal } from '../../lib/scanner/scanWal.js';
 import { createMemoryWal } from '../../lib/wal/memoryWal.js';
 import type { ReadableWal } from '../../lib/wal/wal.js';
 
-/** Tracks the timers created while it is enabled, until each one is gone; keeps where each was made. */
+const libDir = join(__dirname, '..', '..', 'lib');
+
+/** Tracks the rxwal timers created while it is enabled, until each one is gone; keeps where each was made. */
 function timerTracker(): { live(): string[]; stop(): void } {
   const live = new Map<number, string>();
   const hook = createHook({
     init(asyncId, type) {
-      if (type === 'Timeout') live.set(asyncId, new Error('timer created').stack ?? '');
+      // only timers rxwal makes (their creation stack passes through lib/), not jest's own
+      const stack = new Error('timer created').stack ?? '';
+      if (type === 'Timeout' && stack.includes(libDir)) live.set(asyncId, stack);
     },
     destroy(asyncId) {
       live.delete(asyncId);

@@ -178,7 +178,7 @@ describe('createMemoryWal', () => {
   });
 
   describe('appendRaw', () => {
-    it('stores messages exactly as given: out-of-order ticks, duplicates, any lastConfirmedId', async () => {
+    it('stores messages exactly as given: out-of-order ticks, duplicates, earlier lastConfirmedIds', async () => {
       const wal = createMemoryWal();
       const given: WalMessage[] = [
         wal.appendRaw({ type: MessageType.TimeTick, timeTick: 100 }),
@@ -203,22 +203,38 @@ describe('createMemoryWal', () => {
         wal.appendRaw({
           type: MessageType.Delete,
           timeTick: 99,
-          lastConfirmedId: 17,
+          lastConfirmedId: 2,
           properties: { a: 'b' },
           size: 3,
         }),
-        wal.appendRaw({ type: MessageType.TimeTick, timeTick: 101, persisted: false }),
+        wal.appendRaw({ type: MessageType.TimeTick, timeTick: 101 }),
       ];
       expect(keys(given)).toEqual(['1', '2', '3', '4', '5', '6']);
       expect(given.map((m) => m.timeTick)).toEqual([100n, 105n, 102n, 102n, 99n, 101n]);
-      expect(given[4]?.lastConfirmedId.key).toBe('17');
+      expect(given[4]?.lastConfirmedId.key).toBe('2');
       expect(given[4]?.size).toBe(3);
-      expect(given[5]?.persisted).toBe(false);
       expect(wal.length).toBe(6);
       const read = await wal.read(DeliverPolicy.all()).next();
       expect(read).toEqual(given);
       for (let i = 0; i < given.length; i++) expect(read[i]).toBe(given[i]);
       expect(wal.writeAheadBuffer).toBeUndefined();
+    });
+
+    it('refuses what would break an invariant scanners rely on, keeping what it already holds', async () => {
+      const wal = createMemoryWal();
+      const first = wal.appendRaw({ type: MessageType.Insert, timeTick: 5 });
+      expect(() =>
+        wal.appendRaw({ type: MessageType.Insert, timeTick: 6, lastConfirmedId: 9 }),
+      ).toThrow(/appendRaw lastConfirmedId/);
+      expect(() =>
+        wal.appendRaw({ type: MessageType.TimeTick, timeTick: 7, persisted: false }),
+      ).toThrow(/appendRaw persisted/);
+      expect(() => wal.appendRaw({ id: 0, type: MessageType.Insert, timeTick: 8 })).toThrow(
+        /appendRaw id/,
+      );
+      expect(wal.length).toBe(1);
+      expect(await wal.read(DeliverPolicy.all()).next()).toEqual([first]);
+      expect(wal.appendRaw({ type: MessageType.Insert, timeTick: 9 }).id.key).toBe('2');
     });
 
     it('keeps given ids: sparse and repeated ids, positions by id order', async () => {
