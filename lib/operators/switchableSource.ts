@@ -46,6 +46,8 @@ export interface SwitchableSourceOptions extends ObservedOptions {
   onSwitchModel?: (model: ScannerModel) => void;
 }
 
+const NOTHING: readonly WalMessage[] = [];
+
 /** Default number of messages asked of a WAL reader at a time. */
 export const DEFAULT_READ_BATCH_SIZE = 256;
 
@@ -171,16 +173,45 @@ export function switchableSource(
     let resume: Position | undefined;
     /** The first message handed over by the current pass before any time tick (ids ascending). */
     let firstHandedId: MessageId | undefined;
-    const hand = (m: WalMessage): void => {
+    /**
+     * Hands `m` downstream and remembers where to resume. After a time tick read from the log,
+     * everything before it in the log was handed over and everything after it was not released
+     * yet, so a retry resumes right after it (a message after it with an equal tick is not lost),
+     * skipping the ticks below it.
+     * A tick from the write-ahead buffer has no log position of its own (not-persisted ticks reuse
+     * ids): resume from its last-confirmed id, skipping the ticks it covers.
+     */
+    const hand = (m: WalMessage, fromLog: boolean, exclusiveStart: TimeTick | undefined): void => {
       subscriber.next(m);
-      if (m.type === MessageType.TimeTick) {
-        resume = { policy: DeliverPolicy.startFrom(m.lastConfirmedId), exclusiveStart: m.timeTick };
-      } else {
+      if (m.type !== MessageType.TimeTick) {
         firstHandedId ??= m.id;
+      } else if (fromLog) {
+        // after it in the log, a tick below it is a violation: skip it rather than count it again
+        const below = m.timeTick - 1n;
+        resume = {
+          policy: DeliverPolicy.startAfter(m.id),
+          exclusiveStart:
+            exclusiveStart !== undefined && exclusiveStart > below ? exclusiveStart : below,
+        };
+      } else {
+        resume = { policy: DeliverPolicy.startFrom(m.lastConfirmedId), exclusiveStart: m.timeTick };
       }
     };
 
-    let lastYield = scheduler.now();
+    // Reads that resolve at once (an in-memory log) chain promise continuations without end:
+    // after a few milliseconds of them, give the event loop a turn. A pending immediate tells
+    // whether the loop turned on its own meanwhile (we waited for data), which ends a busy run.
+    let busySince = scheduler.now();
+    let loopTurned = false;
+    let watchingLoop = false;
+    const watchLoop = (): void => {
+      if (watchingLoop) return;
+      watchingLoop = true;
+      setImmediate(() => {
+        watchingLoop = false;
+        loopTurned = true;
+      });
+    };
     const waitForConsumer = async (): Promise<void> => {
       for (
         let wait = flowControl?.whenReady();
@@ -189,11 +220,15 @@ export function switchableSource(
       ) {
         await wait;
       }
-      // Reads that resolve at once (an in-memory log) chain promise continuations without end:
-      // give the event loop a turn every few milliseconds of them.
-      if (scheduler.now() - lastYield >= YIELD_EVERY_MS) {
+      if (loopTurned) {
+        loopTurned = false;
+        busySince = scheduler.now();
+      }
+      watchLoop();
+      if (scheduler.now() - busySince >= YIELD_EVERY_MS) {
         await yieldToEventLoop();
-        lastYield = scheduler.now();
+        busySince = scheduler.now();
+        loopTurned = false;
       }
     };
 
@@ -224,8 +259,14 @@ export function switchableSource(
           };
         }
         if (closed) return undefined;
-        hand(m);
+        hand(m, false, undefined);
         last = m;
+        // the rest of the round that is already at hand, without a promise per message
+        for (const next of from.readBuffered?.(batchSize - 1) ?? NOTHING) {
+          if (closed) return undefined;
+          hand(next, false, undefined);
+          last = next;
+        }
       }
     };
 
@@ -266,7 +307,7 @@ export function switchableSource(
           backoff.reset();
           for (const m of batch) {
             if (exclusiveStart !== undefined && m.timeTick <= exclusiveStart) continue;
-            hand(m);
+            hand(m, true, exclusiveStart);
             if (closed) return undefined;
             if (m.type !== MessageType.TimeTick) continue;
             const joined = await tryJoin(m);

@@ -10,6 +10,11 @@ import { parseByteSize } from './sizes.js';
 export interface WabReader {
   /** The next entry; rejects {@link EvictedError} when the reader fell behind, {@link ClosedError} when closed. */
   next(): Promise<WalMessage>;
+  /**
+   * Up to `max` entries that are already at hand, without waiting (possibly none): lets a
+   * scanner take a whole round at once instead of one promise per entry. Optional.
+   */
+  readBuffered?(max: number): readonly WalMessage[];
   close(): void;
 }
 
@@ -354,6 +359,19 @@ class BufferReader implements WabReader {
         throw new ClosedError('write-ahead buffer reader');
       }
     }
+  }
+
+  readBuffered(max: number): readonly WalMessage[] {
+    const taken: WalMessage[] = [];
+    if (this.closed) return taken;
+    const snapshot = this.snapshot;
+    while (taken.length < max && this.index < snapshot.length) {
+      const entry = snapshot[this.index++] as Entry;
+      this.nextOffset = entry.offset + 1;
+      this.lastReadTimeTick = entry.message.timeTick;
+      taken.push(entry.message);
+    }
+    return taken;
   }
 
   close(): void {

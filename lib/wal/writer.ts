@@ -8,7 +8,7 @@ import {
   type TxnContext,
   type WalMessage,
 } from '../message/message.js';
-import { messageId } from '../message/messageId.js';
+import { messageId, sequenceOf, type MessageId } from '../message/messageId.js';
 import { estimateSize } from '../message/size.js';
 import { LOGICAL_BITS, type TimeTick } from '../message/tso.js';
 import { parseDuration, type Duration } from '../internal/duration.js';
@@ -51,6 +51,7 @@ interface TxnState {
   phase: TxnPhase;
   /** Sequence of the begin, once written: holds back last-confirmed ids while open. */
   beginSeq: bigint | undefined;
+  beginId: MessageId | undefined;
   /** Physical ms of the last begin/body tick: the keepalive counts from it. */
   lastActivityMs: number;
   deadlineMs: number;
@@ -100,7 +101,7 @@ export class WalWriter {
   private timerTickInFlight = false;
   private requestedTickPending = false;
   private state: 'idle' | 'running' | 'closing' | 'closed' = 'idle';
-  private lastWrittenSeq: bigint | undefined;
+  private lastWrittenId: MessageId | undefined;
   /** Messages written since the last persisted round went into the write-ahead buffer. */
   private round: WalMessage[] = [];
   /** Open transactions in begin order, so the first one holds the smallest begin id. */
@@ -174,6 +175,7 @@ export class WalWriter {
       vchannel: o.vchannel,
       phase: 'opening',
       beginSeq: undefined,
+      beginId: undefined,
       lastActivityMs: physical,
       deadlineMs: physical + keepaliveMs,
     };
@@ -351,40 +353,44 @@ export class WalWriter {
     data: PendingRecord[],
     tick: PendingRecord | undefined,
   ): Promise<void> {
+    // Shuffle first: `all` pairs each record with the message built for it, in the same order.
+    if (this.options.reorderConcurrentWrites === true) shuffle(data, this.random);
     const all = tick === undefined ? data : [...data, tick];
     try {
       this.expireTxns();
-      if (this.options.reorderConcurrentWrites === true) shuffle(data, this.random);
       const firstSeq = this.storage.nextSequence();
       let seq = firstSeq;
+      let firstId: MessageId | undefined;
       const messages: WalMessage[] = [];
       const written: WalMessage[] = [];
+      // A last-confirmed id reuses the id object it points at (the batch's first message or an
+      // open transaction's begin): the log keeps every message, so fewer objects is less GC.
       for (const record of data) {
-        const own = seq++;
-        const message = this.toMessage(
-          record,
-          own,
-          minSeq(firstSeq, this.oldestOpenBegin(record.txn)),
-        );
+        const id = messageId(seq++);
+        firstId ??= id;
+        const message = this.toMessage(record, id, this.oldestOpenBeginBefore(firstSeq) ?? firstId);
         messages.push(message);
         written.push(message);
       }
       let tickMessage: WalMessage | undefined;
       if (tick !== undefined) {
         if (tick.persisted) {
-          const own = seq++;
-          tickMessage = this.toMessage(tick, own, minSeq(own, this.oldestOpenBegin(undefined)));
+          const ownSeq = seq++;
+          const id = messageId(ownSeq);
+          tickMessage = this.toMessage(tick, id, this.oldestOpenBeginBefore(ownSeq) ?? id);
           written.push(tickMessage);
         } else {
-          const last = seq - 1n >= firstSeq ? seq - 1n : (this.lastWrittenSeq ?? firstSeq);
-          const lc = minSeq(last, this.oldestOpenBegin(undefined));
+          const lastWritten =
+            written[written.length - 1]?.id ?? this.lastWrittenId ?? messageId(firstSeq);
+          const lastSeq = sequenceOf(lastWritten) ?? firstSeq;
+          const lc = this.oldestOpenBeginBefore(lastSeq) ?? lastWritten;
           tickMessage = this.toMessage(tick, lc, lc);
         }
         messages.push(tickMessage);
       }
       if (written.length > 0) {
         await this.storage.write(written);
-        this.lastWrittenSeq = seq - 1n;
+        this.lastWrittenId = (written[written.length - 1] as WalMessage).id;
       }
       this.settleTxns(data);
       for (let i = 0; i < all.length; i++)
@@ -396,20 +402,20 @@ export class WalWriter {
     }
   }
 
-  private toMessage(record: PendingRecord, seq: bigint, lcSeq: bigint): WalMessage {
+  private toMessage(record: PendingRecord, id: MessageId, lastConfirmedId: MessageId): WalMessage {
     const txn = record.txn;
     if (txn !== undefined && record.type === MessageType.BeginTxn) {
-      txn.beginSeq = seq;
+      txn.beginSeq = sequenceOf(id);
+      txn.beginId = id;
       txn.phase = 'open';
       this.openTxns.set(txn.context.txnId, txn);
     }
-    const id = messageId(seq);
     return freezeMessage({
       id,
       type: record.type,
       timeTick: record.timeTick,
       vchannel: record.vchannel,
-      lastConfirmedId: lcSeq === seq ? id : messageId(lcSeq),
+      lastConfirmedId,
       txn: txn?.context,
       persisted: record.persisted,
       properties: record.properties,
@@ -432,10 +438,12 @@ export class WalWriter {
     }
   }
 
-  /** The smallest begin sequence of the open transactions (the record's own included). */
-  private oldestOpenBegin(own: TxnState | undefined): bigint | undefined {
-    for (const txn of this.openTxns.values()) return txn.beginSeq;
-    return own?.beginSeq;
+  /** The begin id of the oldest open transaction, if it comes before `seq`. */
+  private oldestOpenBeginBefore(seq: bigint): MessageId | undefined {
+    for (const txn of this.openTxns.values()) {
+      return txn.beginSeq !== undefined && txn.beginSeq < seq ? txn.beginId : undefined;
+    }
+    return undefined;
   }
 
   private expireTxns(): void {
@@ -525,10 +533,6 @@ export class WalWriter {
 /** `{ logger }` when one was given, for `exactOptionalPropertyTypes`. */
 function definedOnlyLogger(logger: Logger | undefined): { logger?: Logger } {
   return logger === undefined ? {} : { logger };
-}
-
-function minSeq(a: bigint, b: bigint | undefined): bigint {
-  return b !== undefined && b < a ? b : a;
 }
 
 function shuffle<T>(items: T[], random: () => number): void {

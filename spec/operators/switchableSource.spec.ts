@@ -195,10 +195,30 @@ describe('switchableSource', () => {
       switchableSource(faulty, { scheduler: clock.scheduler, readBatchSize: 4, random: () => 0.5 }),
     );
     await clock.advance(200);
-    // first pass handed #1..#4, then failed; the retry starts from TT@4's last-confirmed id (#3)
-    // and skips every tick ≤ 4, so only #5 is new
-    expect(faulty.reads).toEqual([DeliverPolicy.all(), DeliverPolicy.startFrom(messageId(3))]);
+    // first pass handed #1..#4, then failed; the retry starts right after TT@4 in the log
+    expect(faulty.reads).toEqual([DeliverPolicy.all(), DeliverPolicy.startAfter(messageId(4))]);
     expect(out.seen.map((m) => m.id.key)).toEqual(['1', '2', '3', '4', '5']);
+    out.sub.unsubscribe();
+  });
+
+  test('a retry after a time tick keeps a later message with the same tick', async () => {
+    wal.appendRaw({ type: 'TimeTick', timeTick: 10n });
+    wal.appendRaw({ type: 'Insert', vchannel: 'v1', timeTick: 10n });
+    wal.appendRaw({ type: 'Insert', vchannel: 'v1', timeTick: 9n }); // late: below the released 10
+    wal.appendRaw({ type: 'TimeTick', timeTick: 20n });
+    const faulty = faultyWal(wal.readOnly(), ({ reader, next }) =>
+      reader === 1 && next === 2 ? 'fail' : undefined,
+    );
+    const out = collect(
+      switchableSource(faulty, { scheduler: clock.scheduler, readBatchSize: 1, random: () => 0.5 }),
+    );
+    await clock.advance(200);
+    // the equal-tick insert is handed over; the late one (a violation) is not handed again
+    expect(out.seen.map(formatWalMessage)).toEqual([
+      'TimeTick @10 #1',
+      'Insert v1 @10 #2',
+      'TimeTick @20 #4',
+    ]);
     out.sub.unsubscribe();
   });
 

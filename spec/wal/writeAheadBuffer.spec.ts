@@ -675,6 +675,21 @@ describe('MemoryWriteAheadBuffer', () => {
       expect(await readUntilWaiting(reader)).toEqual([]);
     });
 
+    it('readBuffered takes what the current snapshot holds, in order, without waiting', async () => {
+      const wab = new MemoryWriteAheadBuffer(tick(0), { scheduler: virtualTime() });
+      const reader = await wab.readFromExclusiveTimeTick(0n);
+      expect(reader.readBuffered?.(10)).toEqual([]); // nothing at hand yet: no snapshot taken
+      wab.append([insert(1), insert(2), insert(3)], tick(4));
+      expect((await reader.next()).timeTick).toBe(1n); // takes the round as a snapshot
+      expect(reader.readBuffered?.(2).map((message) => message.timeTick)).toEqual([2n, 3n]);
+      expect(reader.readBuffered?.(5).map((message) => message.timeTick)).toEqual([4n]);
+      expect(reader.readBuffered?.(5)).toEqual([]);
+      wab.append([insert(5)], tick(6));
+      expect((await readN(reader, 2)).map((message) => message.timeTick)).toEqual([5n, 6n]);
+      reader.close();
+      expect(reader.readBuffered?.(5)).toEqual([]);
+    });
+
     it('reader.close() rejects its pending next() with ClosedError, and every later next()', async () => {
       const wab = new MemoryWriteAheadBuffer(tick(0), { scheduler: virtualTime() });
       const reader = await wab.readFromExclusiveTimeTick(0n);

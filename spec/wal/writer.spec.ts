@@ -91,6 +91,24 @@ describe('WalWriter (through createMemoryWal)', () => {
       await wal.close();
     });
 
+    it('resolves each concurrent append with its own message when the log writes them out of order', async () => {
+      const { wal } = setup({ reorderConcurrentWrites: true, random: () => 0 });
+      await wal.append(insert()); // start the writer
+      const [a, b, c, tick] = await Promise.all([
+        wal.append({ type: MessageType.Insert, payload: 'a' }),
+        wal.append({ type: MessageType.Insert, payload: 'b' }),
+        wal.append({ type: MessageType.Insert, payload: 'c' }),
+        wal.syncTimeTick(),
+      ]);
+      expect([a?.payload, b?.payload, c?.payload]).toEqual(['a', 'b', 'c']);
+      expect(tick?.type).toBe(MessageType.TimeTick);
+      // the log holds them out of call order, while their ticks keep it
+      const written = (await readLog(wal)).filter((m) => typeof m.payload === 'string');
+      expect(written.map((m) => m.payload)).not.toEqual(['a', 'b', 'c']);
+      expect(a!.timeTick < b!.timeTick && b!.timeTick < c!.timeTick).toBe(true);
+      await wal.close();
+    });
+
     it('the first use writes a persisted time tick first (id 1) that becomes the write-ahead buffer’s first entry', async () => {
       const { wal } = setup();
       expect(wal.writeAheadBuffer).toBeUndefined();
