@@ -27,5 +27,6 @@ export function filterMessages<M extends WalMessage>(
   filters: readonly DeliverFilter[],
 ): MonoTypeOperatorFunction<M> {
   const keep = deliverFilterPredicate(filters);
+  if (filters.length === 0) return (source) => source; // keeps everything: no stage at all
   return filter((m: M) => keep(m));
 }
