@@ -6,18 +6,10 @@
 import { createMessage } from '../lib/message/createMessage.js';
 import { MessageType, type WalMessage } from '../lib/message/message.js';
 import { tso, type TimeTick } from '../lib/message/tso.js';
+import { seededRandom } from '../lib/testing/random.js';
 
-/** mulberry32: a tiny seeded PRNG returning numbers in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32, the seeded PRNG of rxwal/testing. */
+export const mulberry32 = seededRandom;
 
 /** An integer in [min, max]. */
 function between(random: () => number, min: number, max: number): number {

@@ -9,3 +9,4 @@
  */
 export { parseWalMessage, walMessages, formatWalMessage } from './notation.js';
 export { createWalTestScheduler, normalizeWalValues } from './scheduler.js';
+export { seededRandom, randomInt } from './random.js';

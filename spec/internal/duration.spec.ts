@@ -1,15 +1,5 @@
-import { ConfigError } from '../../lib/errors.js';
 import { parseDuration } from '../../lib/internal/duration.js';
-
-function configErrorOf(fn: () => unknown): ConfigError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return err as ConfigError;
-  }
-  throw new Error('expected a ConfigError, nothing was thrown');
-}
+import { configErrorOf } from '../support/errors.js';
 
 describe('parseDuration', () => {
   describe('numbers are milliseconds', () => {

@@ -1,4 +1,4 @@
-import { ConfigError, InvalidMessageError } from '../../lib/errors.js';
+import { ConfigError } from '../../lib/errors.js';
 import {
   checkKeepalive,
   createMessage,
@@ -9,18 +9,9 @@ import {
 import { MessageType } from '../../lib/message/message.js';
 import { messageId, sequenceOf, type MessageId } from '../../lib/message/messageId.js';
 import { estimateSize } from '../../lib/message/size.js';
+import { invalidMessageErrorOf } from '../support/errors.js';
 
 const TWO_64 = 1n << 64n;
-
-function invalidMessageErrorOf(fn: () => unknown): InvalidMessageError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(InvalidMessageError);
-    return err as InvalidMessageError;
-  }
-  throw new Error('expected an InvalidMessageError, nothing was thrown');
-}
 
 /** A valid Insert, overridden field by field; `unknown` fields let a row hand in a wrong type. */
 function insert(overrides: Record<string, unknown>): MessageInit {

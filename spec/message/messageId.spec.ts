@@ -1,4 +1,3 @@
-import { InvalidMessageError } from '../../lib/errors.js';
 import {
   isMessageId,
   messageId,
@@ -6,6 +5,7 @@ import {
   toMessageId,
   type MessageId,
 } from '../../lib/message/messageId.js';
+import { invalidMessageErrorOf } from '../support/errors.js';
 
 const TWO_64 = 1n << 64n;
 
@@ -16,16 +16,6 @@ function foreignId(key: string): MessageId {
     compare: (other) => (key === other.key ? 0 : key < other.key ? -1 : 1),
     toString: () => key,
   };
-}
-
-function invalidMessageErrorOf(fn: () => unknown): InvalidMessageError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(InvalidMessageError);
-    return err as InvalidMessageError;
-  }
-  throw new Error('expected an InvalidMessageError, nothing was thrown');
 }
 
 describe('messageId', () => {

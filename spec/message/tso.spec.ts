@@ -1,6 +1,5 @@
 import fc from 'fast-check';
 
-import { ConfigError } from '../../lib/errors.js';
 import {
   addPhysicalMs,
   isTimeTick,
@@ -10,20 +9,10 @@ import {
   toTimeTick,
   tso,
 } from '../../lib/message/tso.js';
+import { configErrorOf } from '../support/errors.js';
 
 const TWO_64 = 1n << 64n;
 const MAX_PHYSICAL = 2 ** 46 - 1; // (2^64 - 1) >> 18
-
-/** Runs `fn`, expects a ConfigError and returns it for further assertions. */
-function configErrorOf(fn: () => unknown): ConfigError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return err as ConfigError;
-  }
-  throw new Error('expected a ConfigError, nothing was thrown');
-}
 
 describe('tso layout', () => {
   it('has 18 logical bits (mask 2^18 - 1 = 262143)', () => {

@@ -1,9 +1,9 @@
-import { ConfigError } from '../../lib/errors.js';
 import { createMessage } from '../../lib/message/createMessage.js';
 import { MessageType, type WalMessage } from '../../lib/message/message.js';
 import type { TimeTick } from '../../lib/message/tso.js';
 import { buildTxnMessage } from '../../lib/message/txnMessage.js';
 import { DeliverFilter, deliverFilterPredicate } from '../../lib/options/deliverFilter.js';
+import { configErrorOf } from '../support/errors.js';
 
 const TWO_64 = 1n << 64n;
 let nextId = 1;
@@ -29,16 +29,6 @@ function assembledTxn(timeTick: TimeTick): WalMessage {
 
 function keeps(filter: DeliverFilter | readonly DeliverFilter[], m: WalMessage): boolean {
   return deliverFilterPredicate(Array.isArray(filter) ? filter : [filter as DeliverFilter])(m);
-}
-
-function configErrorOf(fn: () => unknown): ConfigError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return err as ConfigError;
-  }
-  throw new Error('expected a ConfigError, nothing was thrown');
 }
 
 describe('deliver filters: reference §8.8 rows', () => {

@@ -1,16 +1,6 @@
-import { ConfigError } from '../../lib/errors.js';
 import { messageId, type MessageId } from '../../lib/message/messageId.js';
 import { checkDeliverPolicy, DeliverPolicy } from '../../lib/options/deliverPolicy.js';
-
-function configErrorOf(fn: () => unknown): ConfigError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return err as ConfigError;
-  }
-  throw new Error('expected a ConfigError, nothing was thrown');
-}
+import { configErrorOf } from '../support/errors.js';
 
 describe('DeliverPolicy (reference §2.1)', () => {
   it('all() reads from the earliest retained message', () => {

@@ -5,6 +5,7 @@ import { DeliverPolicy } from '../../lib/options/deliverPolicy.js';
 import { createMemoryWal, DEFAULT_READ_BATCH, type MemoryWal } from '../../lib/wal/memoryWal.js';
 import type { WalReader } from '../../lib/wal/wal.js';
 import { settle, VirtualClock } from '../support/virtualTime.js';
+import { watch } from '../support/promises.js';
 
 /** A raw log of `n` inserts with ticks 101, 102, … (ids 1..n). */
 function rawLog(n: number): MemoryWal {
@@ -15,27 +16,6 @@ function rawLog(n: number): MemoryWal {
 }
 
 const keys = (batch: readonly WalMessage[]): string[] => batch.map((m) => m.id.key);
-
-function watch<T>(promise: Promise<T>): {
-  state: 'pending' | 'resolved' | 'rejected';
-  value?: T;
-  error?: unknown;
-} {
-  const outcome: { state: 'pending' | 'resolved' | 'rejected'; value?: T; error?: unknown } = {
-    state: 'pending',
-  };
-  promise.then(
-    (value) => {
-      outcome.state = 'resolved';
-      outcome.value = value;
-    },
-    (error: unknown) => {
-      outcome.state = 'rejected';
-      outcome.error = error;
-    },
-  );
-  return outcome;
-}
 
 describe('createMemoryWal', () => {
   describe('read(policy) positions', () => {

@@ -11,18 +11,8 @@ import {
   type WabReader,
 } from '../../lib/wal/writeAheadBuffer.js';
 import { settle } from '../support/virtualTime.js';
-
-/** A small seeded PRNG (mulberry32): the random steps of the scenarios repeat run after run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '../support/random.js';
+import { watch } from '../support/promises.js';
 
 function randomInt(random: () => number, min: number, max: number): number {
   return min + Math.floor(random() * (max - min + 1));
@@ -59,28 +49,6 @@ function fromOffset(wab: MemoryWriteAheadBuffer, offset: number, lastRead: bigin
   const snapshot = wab.snapshotFrom(offset, lastRead);
   if (snapshot.kind === 'entries') return snapshot.entries.map((e) => e.message.timeTick);
   return snapshot.kind;
-}
-
-/** Observes a promise without awaiting it, so a test can ask whether it has settled yet. */
-function watch<T>(promise: Promise<T>): {
-  state: 'pending' | 'resolved' | 'rejected';
-  value?: T;
-  error?: unknown;
-} {
-  const outcome: { state: 'pending' | 'resolved' | 'rejected'; value?: T; error?: unknown } = {
-    state: 'pending',
-  };
-  promise.then(
-    (value) => {
-      outcome.state = 'resolved';
-      outcome.value = value;
-    },
-    (error: unknown) => {
-      outcome.state = 'rejected';
-      outcome.error = error;
-    },
-  );
-  return outcome;
 }
 
 async function readN(reader: WabReader, n: number): Promise<WalMessage[]> {
@@ -326,7 +294,7 @@ describe('MemoryWriteAheadBuffer', () => {
   describe('reference § 8.6 (wab/write_ahead_buffer_test.go)', () => {
     it('T-WAB-1 only trivial (not persisted) time ticks', async () => {
       const time = virtualTime();
-      const random = prng(8_6_1);
+      const random = seededRandom(8_6_1);
       const wab = new MemoryWriteAheadBuffer(tick(0), {
         capacity: '5mb',
         keepalive: '30s',
@@ -402,7 +370,7 @@ describe('MemoryWriteAheadBuffer', () => {
 
     it('T-WAB-2 concurrent writer, two readers', async () => {
       const time = virtualTime();
-      const random = prng(8_6_2);
+      const random = seededRandom(8_6_2);
       const wab = new MemoryWriteAheadBuffer(tick(1), {
         capacity: '5mb',
         keepalive: '30s',

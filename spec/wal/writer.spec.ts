@@ -16,18 +16,7 @@ import type { WalTxn } from '../../lib/wal/wal.js';
 import { MemoryWriteAheadBuffer, type WabReader } from '../../lib/wal/writeAheadBuffer.js';
 import { WalWriter, type LogStorage } from '../../lib/wal/writer.js';
 import { settle, VirtualClock } from '../support/virtualTime.js';
-
-/** A small seeded PRNG (mulberry32). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '../support/random.js';
 
 const START_MS = 1_000;
 
@@ -411,11 +400,11 @@ describe('WalWriter (through createMemoryWal)', () => {
     }
 
     async function runWorkload(seed: number): Promise<Outcome> {
-      const random = prng(seed);
+      const random = seededRandom(seed);
       const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
       const { clock, wal } = setup({
         reorderConcurrentWrites: true,
-        random: prng(seed + 7_919),
+        random: seededRandom(seed + 7_919),
         timeTickInterval: 40,
       });
       const returned: WalMessage[] = [];
