@@ -53,6 +53,9 @@ export type {
 export type { Logger } from './observability/logger.js';
 export type { ObservedOptions } from './observability/observed.js';
 
+export { pauseFromFile, PauseFileSubject } from './config/pauseFromFile.js';
+export type { PauseFromFileOptions } from './config/pauseFromFile.js';
+
 export { switchableSource } from './operators/switchableSource.js';
 export type { SwitchableSourceOptions, FlowControl } from './operators/switchableSource.js';
 export { scanWal } from './scanner/scanWal.js';
