@@ -70,3 +70,7 @@ export type {
   WriteAheadBufferOptions,
 } from './wal/writeAheadBuffer.js';
 export type { BackoffOptions } from './internal/backoff.js';
+
+export { encodeRecord, decodeRecord, WIRE_FORMAT_VERSION } from './wire/record.js';
+export { rawPayloadCodec, jsonPayloadCodec } from './wire/payloadCodec.js';
+export type { PayloadCodec } from './wire/payloadCodec.js';
