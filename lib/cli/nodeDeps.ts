@@ -1,0 +1,106 @@
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+
+import { ConfigError } from '../errors.js';
+import type { CliDeps, CliWal, MetricsExporter, OpenWalOptions } from './deps.js';
+import { MissingWalError, NotAWalError, UsageError } from './errors.js';
+
+/**
+ * The command's dependencies in a real process: SQLite files, the process's streams, SIGINT and
+ * SIGTERM ending `scan --follow`. better-sqlite3 and prom-client are optional peers of rxwal, so
+ * they are loaded only when a command needs them.
+ */
+export function nodeDeps(signal: AbortSignal): CliDeps {
+  return {
+    openWal: openSqliteFile,
+    prometheus: prometheusExporter,
+    stdout: process.stdout,
+    stderr: process.stderr,
+    stdin: process.stdin,
+    isTTY: process.stderr.isTTY === true,
+    signal,
+    version: packageVersion(),
+  };
+}
+
+async function openSqliteFile(path: string, options: OpenWalOptions): Promise<CliWal> {
+  if (options.readOnly && !existsSync(path)) throw new MissingWalError(path);
+  let sqlite: typeof import('../sqlite/index.js');
+  try {
+    sqlite = await import('../sqlite/index.js');
+  } catch (err) {
+    throw new Error('the SQLite backend needs better-sqlite3 12: npm install better-sqlite3@12', {
+      cause: err,
+    });
+  }
+  const payloadCodec =
+    options.payloadCodec === 'json'
+      ? sqlite.jsonPayloadCodec
+      : options.payloadCodec === 'raw'
+        ? sqlite.rawPayloadCodec
+        : undefined;
+  try {
+    return await sqlite.openSqliteWal(path, {
+      readOnly: options.readOnly,
+      ...(payloadCodec === undefined ? {} : { payloadCodec }),
+    });
+  } catch (err) {
+    if (err instanceof ConfigError && err.option === 'path') {
+      if (options.readOnly && !existsSync(path)) throw new MissingWalError(path);
+      throw new NotAWalError(path, reasonOf(err), { cause: err });
+    }
+    if (err instanceof ConfigError && err.option.startsWith('payloadCodec')) {
+      throw new UsageError(`append: --payload-codec: ${reasonOf(err)}`, 'append');
+    }
+    throw err;
+  }
+}
+
+async function prometheusExporter(channel: string): Promise<MetricsExporter> {
+  let client: typeof import('prom-client');
+  let adapter: typeof import('../prometheus/index.js');
+  try {
+    client = await import('prom-client');
+    adapter = await import('../prometheus/index.js');
+  } catch (err) {
+    throw new Error('--metrics-port needs prom-client 15: npm install prom-client@15', {
+      cause: err,
+    });
+  }
+  const registry = new client.Registry();
+  return {
+    metrics: adapter.prometheusMetrics(registry, { channel }),
+    contentType: registry.contentType,
+    text: () => registry.metrics(),
+  };
+}
+
+function reasonOf(err: ConfigError): string {
+  return err.message.replace(/^invalid [^:]+: /, '').replace(/ \(got .*\)$/, '');
+}
+
+/** The version in rxwal's package.json, found upwards from the running script. */
+function packageVersion(): string {
+  const script = process.argv[1];
+  if (script === undefined) return 'unknown';
+  let dir: string;
+  try {
+    dir = dirname(realpathSync(script));
+  } catch {
+    return 'unknown';
+  }
+  for (;;) {
+    const file = join(dir, 'package.json');
+    if (existsSync(file)) {
+      try {
+        const pkg = JSON.parse(readFileSync(file, 'utf8')) as { name?: unknown; version?: unknown };
+        if (pkg.name === 'rxwal' && typeof pkg.version === 'string') return pkg.version;
+      } catch {
+        // not readable as JSON: keep looking upwards
+      }
+    }
+    const parent = dirname(dir);
+    if (parent === dir) return 'unknown';
+    dir = parent;
+  }
+}
