@@ -1,5 +1,6 @@
 /**
- * The rxwal demo: a writer appends a realistic workload to a WAL (inserts over four vchannels,
+ * The rxwal demo: a writer appends a realistic workload to a SQLite WAL — the embedded durable
+ * default, written to ./data/demo.sqlite (or the path in RXWAL_DEMO_FILE) — (inserts over four vchannels,
  * transactions that commit, roll back or are abandoned) while a scanner for vchannel `v1` starts
  * paused — the operator switch of a crash-looping node — resumes after a few seconds, catches up
  * from the log, switches to tailing the write-ahead buffer, and reports what it delivered.
@@ -7,18 +8,22 @@
  * Run it with `npm start`. It ends by itself with a one-line summary and exits 0 when every
  * expected message was delivered exactly once, in tick order.
  */
+import { mkdirSync, rmSync } from 'node:fs';
+import { dirname, relative, resolve } from 'node:path';
+
 import pino from 'pino';
 import pretty from 'pino-pretty';
 import { BehaviorSubject } from 'rxjs';
 
 import {
   createInMemoryMetrics,
-  createMemoryWal,
   DeliverPolicy,
   isTxnMessage,
+  jsonPayloadCodec,
   scanWal,
   type WalMessage,
 } from '../lib/index.js';
+import { openSqliteWal } from '../lib/sqlite/index.js';
 
 const VCHANNELS = ['v0', 'v1', 'v2', 'v3'];
 const WRITE_FOR_MS = 9_000;
@@ -32,12 +37,17 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 const pick = <T>(items: readonly T[]): T => items[Math.floor(Math.random() * items.length)] as T;
 
 async function main(): Promise<void> {
-  const wal = createMemoryWal({
+  const path = resolve(process.env.RXWAL_DEMO_FILE ?? 'data/demo.sqlite');
+  mkdirSync(dirname(path), { recursive: true });
+  for (const file of [path, `${path}-wal`, `${path}-shm`]) rmSync(file, { force: true }); // a fresh log each run
+  const wal = await openSqliteWal(path, {
     channel: 'demo-pchannel',
     timeTickInterval: '200ms',
     writeAheadBuffer: { capacity: '256kb', keepalive: '2s' },
+    payloadCodec: jsonPayloadCodec,
     logger,
   });
+  logger.info({ file: relative(process.cwd(), path) }, 'writing the log to a SQLite file');
   const pause$ = new BehaviorSubject(true); // streaming.walScanner.pauseConsumption = true
   const metrics = createInMemoryMetrics();
 
@@ -140,6 +150,9 @@ async function main(): Promise<void> {
     `summary: wrote ${counts.appended} messages (${counts.committed} txns committed, ${counts.rolledBack} rolled back, ${counts.abandoned} abandoned); ` +
       `v1 consumer paused ${pausedMs} ms, delivered ${got.length} of ${want.length} expected ` +
       `(${delivered.filter(isTxnMessage).length} txns, ${s.txn.expired} expired dropped) — ${exact ? 'exactly once, in tick order' : 'MISMATCH'}`,
+  );
+  console.log(
+    `scan it again: npm run rxwal -- scan ${relative(process.cwd(), path)} --vchannel v1`,
   );
   process.exitCode = exact ? 0 : 1;
 }
