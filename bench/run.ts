@@ -9,6 +9,7 @@
  * (per tailing run, default 3), BENCH_SLOW_SECONDS (per slow-consumer run, default 6),
  * BENCH_SLOW_RUNS (default 3).
  */
+import { join } from 'node:path';
 import { execSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -28,6 +29,8 @@ import type { MemoryWriteAheadBuffer } from '../lib/wal/writeAheadBuffer.js';
 import { runLimit } from './limit.js';
 import { naiveScan } from './naive.js';
 import { tunedRxjsScan } from './tunedRxjs.js';
+import { appendBare, appendWithWriter, readBare, readWithScanWal, scratchDir } from './sqlite.js';
+import { openSqliteWal } from '../lib/sqlite/index.js';
 import { describeLog, generateW1, generateW3, generateW4, type W3Workload } from './workloads.js';
 
 // ---------------------------------------------------------------- configuration
@@ -52,7 +55,8 @@ const TAIL_SECONDS = envNumber('BENCH_TAIL_SECONDS', 3);
 const TAIL_RATE = 2000; // appended messages per second, over four vchannels
 const SLOW_SECONDS = envNumber('BENCH_SLOW_SECONDS', 6);
 const SLOW_RUNS = Math.max(1, Math.round(envNumber('BENCH_SLOW_RUNS', 3)));
-/** BENCH_ONLY: a comma list of sections to run (w1, w3, w4, tailing); default all. */
+const SQLITE_SIZE = Math.max(10_000, Math.round(1_000_000 * SCALE));
+/** BENCH_ONLY: a comma list of sections to run (w1, w3, w4, tailing, sqlite); default all. */
 const ONLY = new Set(
   (process.env.BENCH_ONLY ?? 'w1,w3,w4,tailing').split(',').map((s) => s.trim()),
 );
@@ -557,6 +561,77 @@ async function tailingSection(): Promise<void> {
   });
 }
 
+async function sqliteSection(): Promise<void> {
+  const messages = SQLITE_SIZE;
+  const scratch = scratchDir();
+  try {
+    // Catch-up: one file written by the writer, read by scanWal and by a bare decoding loop.
+    const path = join(scratch.dir, 'catchup.sqlite');
+    const wal = await openSqliteWal(path, { channel: 'bench-sqlite' });
+    const built = await appendWithWriter(wal, messages, 5_000, 100);
+    await wal.close();
+    log(`  built ${messages.toLocaleString('en')} appends in ${fmt(built.ms / 1000, 1)} s`);
+    const bare: number[] = [];
+    const scan: number[] = [];
+    let rows = 0;
+    let delivered = 0;
+    for (let r = 0; r <= RUNS; r++) {
+      collectGarbage();
+      let t = performance.now();
+      rows = readBare(path);
+      const bareMs = performance.now() - t;
+      collectGarbage();
+      t = performance.now();
+      delivered = await readWithScanWal(path, built.lastTick);
+      const scanMs = performance.now() - t;
+      if (r === 0) continue; // warm-up
+      bare.push(bareMs);
+      scan.push(scanMs);
+      log(`  run ${r}/${RUNS}: bare ${fmt(bareMs, 0)} ms, scanWal ${fmt(scanMs, 0)} ms`);
+    }
+    const catchUp = median(bare) / median(scan);
+    addFigure({
+      figure: 'SQLite catch-up through scanWal ÷ bare better-sqlite3 iteration decoding the rows',
+      measured: `${fmt(catchUp)} (${fmt(mps(rows, median(scan)) / 1e6)} vs ${fmt(mps(rows, median(bare)) / 1e6)} M rows/s)`,
+      value: catchUp,
+      target: '≥ 0.8',
+      pass: catchUp >= 0.8,
+      details: { rows, delivered, bareMs: bare, scanWalMs: scan },
+    });
+
+    // Appends: the writer against bare batched inserts of the same records, fresh files each run.
+    const appendCount = Math.max(10_000, Math.round(messages / 5));
+    const writerMs: number[] = [];
+    const bareMs: number[] = [];
+    for (let r = 0; r <= RUNS; r++) {
+      const writerPath = join(scratch.dir, `append-writer-${r}.sqlite`);
+      const barePath = join(scratch.dir, `append-bare-${r}.sqlite`);
+      collectGarbage();
+      const writerWal = await openSqliteWal(writerPath, { channel: 'bench-append' });
+      const { ms } = await appendWithWriter(writerWal, appendCount, 1_000);
+      await writerWal.close();
+      collectGarbage();
+      const bareRun = appendBare(barePath, appendCount, 1_000);
+      if (r === 0) continue;
+      writerMs.push(ms);
+      bareMs.push(bareRun);
+      log(`  append run ${r}/${RUNS}: writer ${fmt(ms, 0)} ms, bare ${fmt(bareRun, 0)} ms`);
+    }
+    const appends = median(bareMs) / median(writerMs);
+    addFigure({
+      figure:
+        'SQLite append throughput of the writer ÷ bare batched inserts (1,000 per transaction)',
+      measured: `${fmt(appends)} (${fmt(mps(appendCount, median(writerMs)) / 1e3, 0)}k vs ${fmt(mps(appendCount, median(bareMs)) / 1e3, 0)}k appends/s)`,
+      value: appends,
+      target: '≥ 0.7',
+      pass: appends >= 0.7,
+      details: { appendCount, writerMs, bareMs },
+    });
+  } finally {
+    scratch.remove();
+  }
+}
+
 // ---------------------------------------------------------------- main
 
 function machine(): Record<string, string | number> {
@@ -655,6 +730,10 @@ async function main(): Promise<void> {
   if (ONLY.has('tailing')) {
     log('\n# tailing latency');
     await tailingSection();
+  }
+  if (ONLY.has('sqlite')) {
+    log('\n# SQLite: catch-up and appends');
+    await sqliteSection();
   }
 
   const seconds = (performance.now() - startedAt) / 1000;

@@ -308,19 +308,21 @@ interface Appender {
 
 /** Throws {@link InvalidMessageError} for a string field that UTF-8 cannot hold unchanged. */
 function checkStorable(m: AppendInit): void {
-  const strings: [string, unknown][] = [
-    ['type', m.type],
-    ['vchannel', m.vchannel],
-  ];
-  if (typeof m.properties === 'object' && m.properties !== null) {
-    for (const [key, value] of Object.entries(m.properties)) {
-      strings.push([`properties.${key}`, key], [`properties.${key}`, value]);
+  // Called for every append: check in place, allocating nothing on the common path.
+  checkString('type', m.type);
+  checkString('vchannel', m.vchannel);
+  const properties = m.properties;
+  if (typeof properties === 'object' && properties !== null) {
+    for (const key in properties) {
+      checkString(`properties.${key}`, key);
+      checkString(`properties.${key}`, properties[key]);
     }
   }
-  for (const [field, value] of strings) {
-    if (typeof value === 'string' && !isWellFormed(value)) {
-      throw new InvalidMessageError(field, value, 'holds a lone surrogate: it is not valid UTF-8');
-    }
+}
+
+function checkString(field: string, value: unknown): void {
+  if (typeof value === 'string' && !isWellFormed(value)) {
+    throw new InvalidMessageError(field, value, 'holds a lone surrogate: it is not valid UTF-8');
   }
 }
 

@@ -57,6 +57,9 @@ interface TxnState {
   deadlineMs: number;
 }
 
+/** Placeholder settle functions of a record not yet queued (replaced by `enqueue`). */
+const unsettled = (): void => undefined;
+
 interface PendingRecord {
   readonly type: MessageType;
   readonly timeTick: TimeTick;
@@ -65,8 +68,8 @@ interface PendingRecord {
   readonly payload: unknown;
   readonly properties: Readonly<Record<string, string>>;
   readonly txn: TxnState | undefined;
-  readonly resolve: (m: WalMessage) => void;
-  readonly reject: (err: unknown) => void;
+  resolve: (m: WalMessage) => void;
+  reject: (err: unknown) => void;
 }
 
 const NO_PROPERTIES: Readonly<Record<string, string>> = Object.freeze({});
@@ -187,6 +190,8 @@ export class WalWriter {
       txn,
       timeTick,
       persisted: true,
+      resolve: unsettled,
+      reject: unsettled,
     });
     return this.txnHandle(txn, begin);
   }
@@ -261,6 +266,8 @@ export class WalWriter {
       txn: undefined,
       timeTick: this.clock.next(),
       persisted,
+      resolve: unsettled,
+      reject: unsettled,
     });
   }
 
@@ -311,13 +318,18 @@ export class WalWriter {
       txn,
       timeTick,
       persisted: true,
+      resolve: unsettled,
+      reject: unsettled,
     });
   }
 
-  private enqueue(record: Omit<PendingRecord, 'resolve' | 'reject'>): Promise<WalMessage> {
+  /** Queues `record` for the next batch; its promise settles when the batch is written. */
+  private enqueue(record: PendingRecord): Promise<WalMessage> {
     if (record.type !== MessageType.TimeTick) this.dataSinceTick = true;
     return new Promise<WalMessage>((resolve, reject) => {
-      this.pending.push({ ...record, resolve, reject });
+      record.resolve = resolve;
+      record.reject = reject;
+      this.pending.push(record);
       this.scheduleFlush();
     });
   }
@@ -476,7 +488,7 @@ export class WalWriter {
     }
     const round = this.round;
     this.round = [];
-    round.sort((a, b) => (a.timeTick < b.timeTick ? -1 : a.timeTick > b.timeTick ? 1 : 0));
+    if (!inTickOrder(round)) round.sort(byTimeTick); // out of order only after concurrent writes
     this.buffer.append(round, tick);
   }
 
@@ -514,6 +526,8 @@ export class WalWriter {
         txn,
         timeTick,
         persisted: true,
+        resolve: unsettled,
+        reject: unsettled,
       });
     };
     return {
@@ -533,6 +547,18 @@ export class WalWriter {
 /** `{ logger }` when one was given, for `exactOptionalPropertyTypes`. */
 function definedOnlyLogger(logger: Logger | undefined): { logger?: Logger } {
   return logger === undefined ? {} : { logger };
+}
+
+function byTimeTick(a: WalMessage, b: WalMessage): number {
+  return a.timeTick < b.timeTick ? -1 : a.timeTick > b.timeTick ? 1 : 0;
+}
+
+function inTickOrder(messages: readonly WalMessage[]): boolean {
+  for (let i = 1; i < messages.length; i++) {
+    if ((messages[i] as WalMessage).timeTick < (messages[i - 1] as WalMessage).timeTick)
+      return false;
+  }
+  return true;
 }
 
 function shuffle<T>(items: T[], random: () => number): void {
