@@ -58,7 +58,7 @@ const SLOW_RUNS = Math.max(1, Math.round(envNumber('BENCH_SLOW_RUNS', 3)));
 const SQLITE_SIZE = Math.max(10_000, Math.round(1_000_000 * SCALE));
 /** BENCH_ONLY: a comma list of sections to run (w1, w3, w4, tailing, sqlite); default all. */
 const ONLY = new Set(
-  (process.env.BENCH_ONLY ?? 'w1,w3,w4,tailing').split(',').map((s) => s.trim()),
+  (process.env.BENCH_ONLY ?? 'w1,w3,w4,tailing,sqlite').split(',').map((s) => s.trim()),
 );
 const CONSUMER_VCHANNEL = 'v1';
 
