@@ -18,6 +18,8 @@ interface Builder<P> {
   size: number;
   /** Expired once a time tick ≥ this arrives; undefined never expires. */
   deadline: TimeTick | undefined;
+  /** The key of its live entry in the deadline heap (≤ `deadline`). */
+  armedAt: TimeTick | undefined;
 }
 
 /**
@@ -96,7 +98,12 @@ export class TxnAssembler<P = unknown> {
     const deadlines = this.deadlines;
     for (let key = deadlines.peekKey(); key !== undefined && key <= tt; key = deadlines.peekKey()) {
       const builder = deadlines.pop() as Builder<P>;
-      if (builder.deadline !== key || this.open.get(builder.txnId) !== builder) continue; // stale
+      if (builder.armedAt !== key || this.open.get(builder.txnId) !== builder) continue; // stale
+      const deadline = builder.deadline as TimeTick;
+      if (deadline > tt) {
+        this.arm(builder, deadline); // its bodies slid the deadline on: wait for the new one
+        continue;
+      }
       this.remove(builder);
       this.events.outcome('expired', builder.txnId);
       expired++;
@@ -122,6 +129,7 @@ export class TxnAssembler<P = unknown> {
       keepaliveMs,
       size: m.size,
       deadline: undefined,
+      armedAt: undefined,
     };
     this.open.set(txnId, builder);
     this.totalBytes += m.size;
@@ -134,15 +142,23 @@ export class TxnAssembler<P = unknown> {
     if (!Number.isFinite(builder.keepaliveMs)) return;
     const deadline = addPhysicalMs(from, Math.trunc(builder.keepaliveMs));
     builder.deadline = deadline;
+    // A later deadline needs no heap work now: the armed entry re-arms itself when it comes due.
+    // That keeps a body O(1), however many transactions are open.
+    if (builder.armedAt === undefined || deadline < builder.armedAt) this.arm(builder, deadline);
+  }
+
+  /** Puts one heap entry for `builder` at `deadline`; older entries of it become stale. */
+  private arm(builder: Builder<P>, deadline: TimeTick): void {
+    builder.armedAt = deadline;
     this.deadlines.push(deadline, builder);
-    // Stale entries pile up while bodies slide deadlines; rebuild once they dominate.
+    // Stale entries (finished or re-armed transactions) pile up; rebuild once they dominate.
     if (this.deadlines.size > 2 * this.finiteOpen + 64) this.compactDeadlines();
   }
 
   private compactDeadlines(): void {
     const live = new StableHeap<Builder<P>>();
     for (const builder of this.open.values()) {
-      if (builder.deadline !== undefined) live.push(builder.deadline, builder);
+      if (builder.armedAt !== undefined) live.push(builder.armedAt, builder);
     }
     this.deadlines = live;
   }
