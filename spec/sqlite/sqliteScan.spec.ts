@@ -7,12 +7,13 @@ import { isTxnMessage, type WalMessage } from '../../lib/message/message.js';
 import { createInMemoryMetrics } from '../../lib/observability/metrics.js';
 import { DeliverFilter } from '../../lib/options/deliverFilter.js';
 import { DeliverPolicy } from '../../lib/options/deliverPolicy.js';
-import { scanWal, type ScanObservable } from '../../lib/scanner/scanWal.js';
+import { scanWal } from '../../lib/scanner/scanWal.js';
 import { openSqliteWal, type SqliteWal } from '../../lib/sqlite/index.js';
 import { formatWalMessage } from '../../lib/testing/notation.js';
 import type { ReadableWal } from '../../lib/wal/wal.js';
 import { between, seededRandom } from '../support/random.js';
 import { VirtualClock } from '../support/virtualTime.js';
+import { checkDelivery, readAll, writeWorkload } from '../support/walWorkload.js';
 import { tempFiles } from './support/files.js';
 
 const files = tempFiles();
@@ -120,7 +121,9 @@ describe('scanWal over a SQLite WAL', () => {
           true,
         ),
       );
-      const workload = await writeWorkload(wal, clock, random, 250);
+      const workload = await writeWorkload(wal, clock, random, 250, (round) =>
+        Buffer.from(`round ${round}`),
+      );
       finalTick = workload.finalTick;
       let results: WalMessage[][] | undefined;
       void Promise.all(readers).then((r) => (results = r));
@@ -164,96 +167,3 @@ describe('scanWal over a SQLite WAL', () => {
     20_000,
   );
 });
-
-interface Expected {
-  readonly timeTick: bigint;
-  readonly text: string;
-}
-
-const describeInsert = (m: WalMessage): string => `Insert#${m.id.key}@${m.timeTick}`;
-const describeTxn = (commit: WalMessage, bodies: readonly WalMessage[]): string =>
-  `Txn#${commit.id.key}@${commit.timeTick}[${bodies.map((b) => b.id.key).join(',')}]`;
-const describeDelivered = (m: WalMessage): string =>
-  isTxnMessage(m) ? describeTxn(m, m.body) : describeInsert(m);
-
-async function writeWorkload(
-  wal: SqliteWal,
-  clock: VirtualClock,
-  random: () => number,
-  rounds: number,
-): Promise<{ expected: Expected[]; written: WalMessage[]; finalTick: bigint }> {
-  const expected: Expected[] = [];
-  const written: WalMessage[] = [];
-  const vchannels = ['v1', 'v2', 'v3'];
-  const pick = (): string => vchannels[between(random, 0, 2)] as string;
-  const payload = (round: number): Buffer => Buffer.from(`round ${round}`);
-  for (let round = 0; round < rounds; round++) {
-    if (random() < 0.5) {
-      const targets = Array.from({ length: between(random, 1, 4) }, pick);
-      const messages = await Promise.all(
-        targets.map((vchannel) =>
-          wal.append({ type: 'Insert', vchannel, payload: payload(round) }),
-        ),
-      );
-      messages.forEach((m, i) => {
-        written.push(m);
-        if (targets[i] === 'v1') expected.push({ timeTick: m.timeTick, text: describeInsert(m) });
-      });
-    } else {
-      const vchannel = pick();
-      const txn = await wal.beginTxn({ vchannel, keepalive: '10s' });
-      written.push(txn.begin);
-      const bodies = await Promise.all(
-        Array.from({ length: between(random, 0, 4) }, () =>
-          txn.append({ type: 'Insert', payload: payload(round) }),
-        ),
-      );
-      written.push(...bodies);
-      const commit = await txn.commit();
-      written.push(commit);
-      if (vchannel === 'v1')
-        expected.push({ timeTick: commit.timeTick, text: describeTxn(commit, bodies) });
-    }
-    if (random() < 1 / 3) {
-      const doomed = await wal.beginTxn({ vchannel: pick(), keepalive: '300ms' });
-      written.push(doomed.begin);
-      written.push(await doomed.append({ type: 'Insert' }));
-      if (random() < 0.5) written.push(await doomed.rollback());
-    }
-    await clock.advance(between(random, 0, 12));
-  }
-  const last = await wal.syncTimeTick({ persisted: true });
-  expected.sort((a, b) => (a.timeTick < b.timeTick ? -1 : a.timeTick > b.timeTick ? 1 : 0));
-  return { expected, written, finalTick: last.timeTick };
-}
-
-async function readAll(
-  scan: ScanObservable,
-  clock: VirtualClock,
-  random: () => number,
-  until: () => bigint | undefined,
-  stalls: boolean,
-): Promise<WalMessage[]> {
-  const got: WalMessage[] = [];
-  for await (const m of scan) {
-    if (m.type === 'TimeTick') {
-      const end = until();
-      if (end !== undefined && m.timeTick >= end) break;
-      continue;
-    }
-    got.push(m);
-    if (stalls && random() < 0.03) {
-      await new Promise<void>((resolve) =>
-        clock.scheduler.schedule(() => resolve(), between(random, 100, 600)),
-      );
-    }
-  }
-  return got;
-}
-
-function checkDelivery(got: WalMessage[], expected: readonly Expected[]): void {
-  expect(got.map(describeDelivered)).toEqual(expected.map((e) => e.text));
-  for (let i = 1; i < got.length; i++) {
-    expect((got[i] as WalMessage).timeTick).toBeGreaterThan((got[i - 1] as WalMessage).timeTick);
-  }
-}
