@@ -162,7 +162,9 @@ export function pauseGate<T>(
           return;
         }
         if (paused) {
-          if (!holding && mode === 'start') return; // the start gate is checked once
+          // the start gate is checked once, when it opens (the last value given while
+          // subscribing counts: `of(false, true)` holds)
+          if (!holding && mode === 'start' && sourceSubscribed) return;
           holding = true;
           startHolding();
           return;

@@ -245,9 +245,13 @@ export function switchableSource(
           m = await from.next();
         } catch (err) {
           if (closed) return undefined;
-          if (!(err instanceof EvictedError)) throw err;
           from.close();
           wabReader = undefined;
+          if (!(err instanceof EvictedError)) {
+            // a recoverable error is retried by catching up from the log: say so in the metrics
+            if (!isUnrecoverable(err)) switchTo('catchup');
+            throw err;
+          }
           logger.info(
             logFields(last),
             'tailing reader evicted; catching up from the last consumed message',

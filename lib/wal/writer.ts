@@ -409,6 +409,14 @@ export class WalWriter {
         (all[i] as PendingRecord).resolve(messages[i] as WalMessage);
       this.feedBuffer(messages, tickMessage);
     } catch (err) {
+      // A begin that was never written opens nothing: it must not hold back last-confirmed ids.
+      for (const record of data) {
+        const txn = record.txn;
+        if (txn !== undefined && record.type === MessageType.BeginTxn && txn.phase === 'open') {
+          txn.phase = 'done';
+          this.openTxns.delete(txn.context.txnId);
+        }
+      }
       for (const record of all) record.reject(err);
       this.logger.error({ err }, 'write failed');
     }

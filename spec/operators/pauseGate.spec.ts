@@ -380,6 +380,15 @@ describe('pauseGate', () => {
   });
 
   describe('pause$ values and lifecycle', () => {
+    it("the last value given while subscribing decides the start: of(false, true) holds in 'start' mode", () => {
+      scheduler.run(({ cold, hot, expectObservable, expectSubscriptions }) => {
+        const source = cold('x|');
+        const later = hot('---f', { f: false });
+        expectObservable(source.pipe(pauseGate(concat(of(false, true), later)))).toBe('---x|');
+        expectSubscriptions(source.subscriptions).toBe('---^!');
+      });
+    });
+
     it("logs invalid values ('false', null, 1) and never takes them as resume", () => {
       const logger = fakeLogger();
       const metrics = createInMemoryMetrics();
@@ -470,12 +479,12 @@ describe('pauseGate', () => {
       });
     });
 
-    it("in 'start' mode ignores a true that follows a synchronous false", () => {
-      const seen: number[] = [];
+    it("in 'start' mode a true given while subscribing, after a false, still holds", () => {
+      const held: number[] = [];
       of(1, 2, 3)
         .pipe(pauseGate(of(false, true)))
-        .subscribe((v) => seen.push(v));
-      expect(seen).toEqual([1, 2, 3]);
+        .subscribe((v) => held.push(v));
+      expect(held).toEqual([]); // (a true after the gate opened is ignored: see T-SA-3 above)
     });
 
     it('starts synchronously with a BehaviorSubject(false)', () => {

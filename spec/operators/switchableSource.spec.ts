@@ -8,6 +8,7 @@ import { switchableSource } from '../../lib/operators/switchableSource.js';
 import { DeliverPolicy } from '../../lib/options/deliverPolicy.js';
 import { createMemoryWal, type MemoryWal } from '../../lib/wal/memoryWal.js';
 import type { ReadableWal, WalReader } from '../../lib/wal/wal.js';
+import type { WriteAheadBuffer } from '../../lib/wal/writeAheadBuffer.js';
 import { formatWalMessage } from '../../lib/testing/notation.js';
 import { settle, VirtualClock } from '../support/virtualTime.js';
 
@@ -343,6 +344,53 @@ describe('switchableSource', () => {
     const closing = small.close();
     await clock.advance(1);
     await closing;
+  });
+
+  test('a recoverable tailing error closes the buffer reader and catches up from the log', async () => {
+    await wal.append({ type: 'Insert', vchannel: 'v1', payload: 1 });
+    await wal.syncTimeTick();
+    let failNext = true;
+    const closedReaders: boolean[] = [];
+    const buffer: WriteAheadBuffer = {
+      async readFromExclusiveTimeTick(tt, o) {
+        const inner = await (wal.writeAheadBuffer as WriteAheadBuffer).readFromExclusiveTimeTick(
+          tt,
+          o,
+        );
+        const index = closedReaders.push(false) - 1;
+        return {
+          async next() {
+            if (failNext) {
+              failNext = false;
+              throw new Error('transient blip');
+            }
+            return inner.next();
+          },
+          close() {
+            closedReaders[index] = true;
+            inner.close();
+          },
+        };
+      },
+    };
+    const custom: ReadableWal = {
+      channel: 'p0',
+      accessMode: 'rw',
+      read: (p) => wal.read(p),
+      writeAheadBuffer: buffer,
+    };
+    const metrics = createInMemoryMetrics();
+    const out = collect(
+      switchableSource(custom, { scheduler: clock.scheduler, metrics, random: () => 0.5 }),
+    );
+    await clock.advance(5); // inside the 100 ms backoff after the failure
+    expect(closedReaders[0]).toBe(true);
+    expect(metrics.snapshot().scanners).toEqual({ catchup: 1, tailing: 0 });
+    await wal.append({ type: 'Insert', vchannel: 'v1', payload: 2 });
+    await clock.advance(400);
+    expect(out.seen.filter((m) => m.type === 'Insert').map((m) => m.payload)).toEqual([1, 2]);
+    expect(metrics.snapshot().scanners).toEqual({ catchup: 0, tailing: 1 }); // joined again
+    out.sub.unsubscribe();
   });
 
   test('rejects bad options with ConfigError', () => {

@@ -637,6 +637,18 @@ describe('WalWriter over another LogStorage', () => {
     }
   }
 
+  it('a begin whose write failed holds back no last-confirmed id', async () => {
+    const clock = new VirtualClock();
+    const storage = new ArrayStorage();
+    const writer = new WalWriter(storage, { scheduler: clock.scheduler });
+    await writer.append(insert()); // started: the first tick and one insert are written
+    storage.failNext = new Error('disk full');
+    await expect(writer.beginTxn({ vchannel: 'v1' })).rejects.toThrow('disk full');
+    const after = await writer.append(insert());
+    expect(after.lastConfirmedId.key).toBe(after.id.key);
+    await writer.close();
+  });
+
   it('starts its clock past lastTimeTick (a reopened log)', async () => {
     const clock = new VirtualClock();
     const storage = new ArrayStorage();
