@@ -102,10 +102,14 @@ async function appendEach(
   written: () => void,
 ): Promise<void> {
   let batch: Promise<{ id: { key: string } }>[] = [];
+  /** Prints the ids of the batch's appends in order, up to the first that failed, and throws that. */
   const flush = async (): Promise<void> => {
-    const written = await Promise.all(batch);
+    const settled = await Promise.allSettled(batch);
     batch = [];
-    for (const m of written) await out.line(m.id.key);
+    for (const result of settled) {
+      if (result.status === 'rejected') throw result.reason;
+      await out.line(result.value.id.key);
+    }
   };
   for await (const { line, text } of jsonLines(deps.stdin)) {
     let init: AppendInit;
@@ -117,15 +121,20 @@ async function appendEach(
     }
     if (init.vchannel === undefined && plan.vchannel !== undefined) init.vchannel = plan.vchannel;
     written();
-    batch.push(
-      wal.append(init).catch((err: unknown) => {
-        throw err instanceof InvalidMessageError ? new InvalidInputError(line, err.message) : err;
-      }),
-    );
+    const raw = wal.append(init);
+    const appended = raw.catch((err: unknown) => {
+      throw err instanceof InvalidMessageError ? new InvalidInputError(line, err.message) : err;
+    });
+    batch.push(appended);
+    // A line the WAL refuses at once (bad input) has rejected already: stop before the next one.
+    await Promise.race([raw, ALREADY]).catch(flush);
     if (batch.length >= APPEND_BATCH) await flush();
   }
   await flush();
 }
+
+/** Settled: a race against it tells whether another promise had already settled. */
+const ALREADY = Promise.resolve();
 
 async function appendTxn(
   wal: CliWal,

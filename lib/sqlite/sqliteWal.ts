@@ -601,7 +601,8 @@ class SqliteLog implements LogStorage {
 function positionOf(id: MessageId): bigint {
   const seq = sequenceOf(id);
   if (seq === undefined) throw new ConfigError('policy.id', id.key, 'is not an id of this WAL');
-  return seq;
+  // No row id is above 2^63 − 1 (SQLite's limit): a position past it simply waits for nothing.
+  return seq > MAX_ROW_ID ? MAX_ROW_ID : seq;
 }
 
 class SqliteReader implements WalReader {

@@ -170,6 +170,7 @@ export class WalWriter {
     if (typeof o.vchannel !== 'string')
       throw new InvalidMessageError('vchannel', o.vchannel, 'must be a string');
     const keepaliveMs = checkKeepalive(o.keepalive, 'keepalive');
+    if (this.state === 'closing' || this.state === 'closed') throw new ClosedError('WAL');
     this.start();
     const timeTick = this.clock.next();
     const physical = Number(timeTick >> LOGICAL_BITS);
@@ -409,12 +410,20 @@ export class WalWriter {
         (all[i] as PendingRecord).resolve(messages[i] as WalMessage);
       this.feedBuffer(messages, tickMessage);
     } catch (err) {
-      // A begin that was never written opens nothing: it must not hold back last-confirmed ids.
+      // Nothing of the segment was written: undo what preparing it did to its transactions.
       for (const record of data) {
         const txn = record.txn;
-        if (txn !== undefined && record.type === MessageType.BeginTxn && txn.phase === 'open') {
+        if (txn === undefined) continue;
+        if (record.type === MessageType.BeginTxn) {
+          // a begin never written opens nothing and must not hold back last-confirmed ids
           txn.phase = 'done';
           this.openTxns.delete(txn.context.txnId);
+        } else if (txn.phase === 'finishing') {
+          txn.phase = 'open'; // the commit or rollback may be tried again
+        }
+        // the keepalive still counts, so a transaction left open expires as usual
+        if (txn.phase === 'open' && Number.isFinite(txn.deadlineMs)) {
+          this.txnDeadlines.push(BigInt(txn.deadlineMs), txn);
         }
       }
       for (const record of all) record.reject(err);

@@ -1,4 +1,4 @@
-import { CorruptRecordError, InvalidMessageError } from '../errors.js';
+import { ConfigError, CorruptRecordError, InvalidMessageError } from '../errors.js';
 import { freezeMessage } from '../message/createMessage.js';
 import { MessageType, type TxnContext, type WalMessage } from '../message/message.js';
 import { messageId, sequenceOf, toMessageId, type MessageId } from '../message/messageId.js';
@@ -85,6 +85,10 @@ export function encodeRecord<P>(
       checkedLength(message.properties[key] as string, `properties.${key}`);
   }
   const codecName = payload === undefined ? 0 : Buffer.byteLength(codec.name);
+  if (payload !== undefined && (codecName === 0 || codecName > 255)) {
+    // one length byte holds the name: refuse what could be written but never read back
+    throw new ConfigError('payloadCodec.name', codec.name, 'must be 1 to 255 bytes of UTF-8');
+  }
   if (payload !== undefined) length += 1 + codecName + 4 + payload.byteLength;
   length += CRC_BYTES;
 

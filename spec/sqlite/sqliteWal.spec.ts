@@ -26,6 +26,7 @@ import {
 import type { WalReader } from '../../lib/wal/wal.js';
 import { settle, VirtualClock } from '../support/virtualTime.js';
 import { tempFiles } from './support/files.js';
+import { watch } from '../support/promises.js';
 
 const files = tempFiles();
 afterAll(() => files.cleanup());
@@ -62,27 +63,6 @@ async function rawLog(n: number, path = files.path()): Promise<SqliteWal> {
 const keys = (batch: readonly WalMessage[]): string[] => batch.map((m) => m.id.key);
 const payloads = (batch: readonly WalMessage[]): string[] => batch.map((m) => String(m.payload));
 
-function watch<T>(promise: Promise<T>): {
-  state: 'pending' | 'resolved' | 'rejected';
-  value?: T;
-  error?: unknown;
-} {
-  const outcome: { state: 'pending' | 'resolved' | 'rejected'; value?: T; error?: unknown } = {
-    state: 'pending',
-  };
-  promise.then(
-    (value) => {
-      outcome.state = 'resolved';
-      outcome.value = value;
-    },
-    (error: unknown) => {
-      outcome.state = 'rejected';
-      outcome.error = error;
-    },
-  );
-  return outcome;
-}
-
 describe('openSqliteWal', () => {
   describe('read(policy) positions', () => {
     it('all() starts at the first message', async () => {
@@ -99,6 +79,15 @@ describe('openSqliteWal', () => {
       expect(await from(DeliverPolicy.startAfter(messageId(3)))).toEqual(['4', '5']);
       expect(await from(DeliverPolicy.startFrom(messageId(0)))).toEqual(['1', '2', '3', '4', '5']);
       expect(await from(DeliverPolicy.startAfter(messageId(0)))).toEqual(['1', '2', '3', '4', '5']);
+    });
+
+    it('a position past the largest row id (2^63 − 1) waits instead of failing the read', async () => {
+      const wal = await rawLog(2);
+      const after = watch(wal.read(DeliverPolicy.startAfter(messageId(2n ** 63n))).next());
+      const from = watch(wal.read(DeliverPolicy.startFrom(messageId(2n ** 64n - 1n))).next());
+      await settle();
+      expect(after.state).toBe('pending');
+      expect(from.state).toBe('pending');
     });
 
     it('startFrom/startAfter beyond the end wait for the next message', async () => {

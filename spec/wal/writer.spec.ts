@@ -637,6 +637,38 @@ describe('WalWriter over another LogStorage', () => {
     }
   }
 
+  it('a commit whose write failed leaves the transaction open: it can be retried, and expires as usual', async () => {
+    const clock = new VirtualClock();
+    const storage = new ArrayStorage();
+    const writer = new WalWriter(storage, { scheduler: clock.scheduler });
+    const txn = await writer.beginTxn({ vchannel: 'v1', keepalive: 100 });
+    await txn.append(insert());
+    storage.failNext = new Error('disk full');
+    await expect(txn.commit()).rejects.toThrow('disk full');
+    const commit = await txn.commit(); // the log has no commit yet: trying again works
+    expect(commit.type).toBe(MessageType.CommitTxn);
+
+    const abandoned = await writer.beginTxn({ vchannel: 'v1', keepalive: 100 });
+    storage.failNext = new Error('disk full');
+    await expect(abandoned.rollback()).rejects.toThrow('disk full');
+    await clock.advance(150); // past the keepalive: the writer expires it
+    const later = await writer.append(insert());
+    expect(later.lastConfirmedId.key).toBe(later.id.key);
+    await expect(abandoned.commit()).rejects.toBeInstanceOf(TxnExpiredError);
+    await writer.close();
+  });
+
+  it('beginTxn while closing rejects with ClosedError and writes nothing', async () => {
+    const clock = new VirtualClock();
+    const storage = new ArrayStorage();
+    const writer = new WalWriter(storage, { scheduler: clock.scheduler });
+    await writer.append(insert());
+    const closing = writer.close();
+    await expect(writer.beginTxn({ vchannel: 'v1' })).rejects.toBeInstanceOf(ClosedError);
+    await closing;
+    expect(storage.messages.filter((m) => m.type === MessageType.BeginTxn)).toHaveLength(0);
+  });
+
   it('a begin whose write failed holds back no last-confirmed id', async () => {
     const clock = new VirtualClock();
     const storage = new ArrayStorage();

@@ -165,6 +165,19 @@ describe('wire records', () => {
       );
     });
 
+    it('a codec name the one-byte length cannot hold (empty, or over 255 bytes)', () => {
+      const m = createMessage({ id: 1, type: 'Insert', timeTick: 1, payload: new Uint8Array([1]) });
+      for (const name of ['', 'x'.repeat(256)]) {
+        const codec: PayloadCodec<Uint8Array> = { ...rawPayloadCodec, name };
+        expect(() => encodeRecord(m as WalMessage<Uint8Array>, codec)).toThrow(
+          /payloadCodec\.name/,
+        );
+      }
+      const longest: PayloadCodec<Uint8Array> = { ...rawPayloadCodec, name: 'x'.repeat(255) };
+      const bytes = encodeRecord(m as WalMessage<Uint8Array>, longest);
+      expect(decodeRecord(bytes, 1, longest).payload).toEqual(new Uint8Array([1]));
+    });
+
     it('a payload JSON cannot write, or a codec that fails or returns no bytes', () => {
       const big = createMessage({ id: 1, type: 'Insert', timeTick: 1, payload: { n: 1n } });
       expect(() => encodeRecord(big, jsonPayloadCodec)).toThrow(InvalidMessageError);
