@@ -3,7 +3,9 @@ import { asyncScheduler, Observable, type SchedulerLike, type Subscription } fro
 import { ConfigError } from '../errors.js';
 import type { WalMessage } from '../message/message.js';
 import type { BackoffOptions } from '../internal/backoff.js';
+import { definedOnly } from '../internal/definedOnly.js';
 import { PendingQueue } from '../internal/pendingQueue.js';
+import { Waiters } from '../internal/waiters.js';
 import type { Logger } from '../observability/logger.js';
 import { noopMetrics, type ScannerMetrics, type ScannerModel } from '../observability/metrics.js';
 import { resolveObserved } from '../observability/resolve.js';
@@ -164,15 +166,6 @@ export function scanWal(wal: ReadableWal, options: ScanOptions = {}): ScanObserv
 
 const NEVER_PAUSED = new Observable<boolean>((subscriber) => subscriber.next(false));
 
-/** Drops the keys whose value is undefined (for `exactOptionalPropertyTypes` spreads). */
-function definedOnly<T extends Record<string, unknown>>(
-  o: T,
-): { [K in keyof T]?: Exclude<T[K], undefined> } {
-  const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(o)) if (value !== undefined) out[key] = value;
-  return out as { [K in keyof T]?: Exclude<T[K], undefined> };
-}
-
 /** `latest()` is fixed when the scanner is subscribed, not when a paused scanner resumes. */
 function resolveLatest(wal: ReadableWal, policy: DeliverPolicy): DeliverPolicy {
   if (policy.kind !== 'latest') return policy;
@@ -183,7 +176,7 @@ function resolveLatest(wal: ReadableWal, policy: DeliverPolicy): DeliverPolicy {
 
 /** Reading waits while the pull consumer is behind or a live pause gate holds. */
 class Flow implements FlowControl {
-  private waiters: (() => void)[] = [];
+  private readonly waiters = new Waiters();
 
   constructor(
     private readonly pull: FlowControl | undefined,
@@ -194,13 +187,11 @@ class Flow implements FlowControl {
     const pulled = this.pull?.whenReady();
     if (pulled !== undefined) return pulled;
     if (!this.holding()) return undefined;
-    return new Promise((resolve) => this.waiters.push(resolve));
+    return this.waiters.next();
   }
 
   wake(): void {
-    const waiters = this.waiters;
-    this.waiters = [];
-    for (const wake of waiters) wake();
+    this.waiters.wakeAll();
   }
 }
 
@@ -231,7 +222,7 @@ class PullConsumer implements AsyncIterator<WalMessage>, FlowControl {
   private end: { readonly error?: unknown; readonly failed: boolean } | undefined;
   private consumer:
     { resolve(r: IteratorResult<WalMessage>): void; reject(e: unknown): void } | undefined;
-  private readers: (() => void)[] = [];
+  private readonly readers = new Waiters();
 
   constructor(
     build: (waiting: () => number, pull: FlowControl) => Observable<WalMessage>,
@@ -257,7 +248,7 @@ class PullConsumer implements AsyncIterator<WalMessage>, FlowControl {
 
   whenReady(): Promise<void> | undefined {
     if (this.queue.length < this.pendingLimit) return undefined;
-    return new Promise((resolve) => this.readers.push(resolve));
+    return this.readers.next();
   }
 
   next(): Promise<IteratorResult<WalMessage>> {
@@ -284,11 +275,7 @@ class PullConsumer implements AsyncIterator<WalMessage>, FlowControl {
     if (m !== undefined) {
       this.consumer = undefined;
       this.metrics.addPendingQueueBytes(-m.size);
-      if (this.queue.length < this.pendingLimit && this.readers.length > 0) {
-        const readers = this.readers;
-        this.readers = [];
-        for (const wake of readers) wake();
-      }
+      if (this.queue.length < this.pendingLimit) this.readers.wakeAll();
       consumer.resolve({ value: m, done: false });
       return;
     }
@@ -306,8 +293,6 @@ class PullConsumer implements AsyncIterator<WalMessage>, FlowControl {
     const held = this.queue.clear();
     if (held !== 0) this.metrics.addPendingQueueBytes(-held);
     this.end ??= { failed: false };
-    const readers = this.readers;
-    this.readers = [];
-    for (const wake of readers) wake();
+    this.readers.wakeAll();
   }
 }

@@ -1,4 +1,5 @@
 import { ClosedError, ConfigError } from '../errors.js';
+import { Waiters } from '../internal/waiters.js';
 import { createMessage, type MessageInit } from '../message/createMessage.js';
 import type { WalMessage } from '../message/message.js';
 import { sequenceOf, type MessageId } from '../message/messageId.js';
@@ -148,7 +149,7 @@ export function createMemoryWal(options: MemoryWalOptions = {}): MemoryWal {
 /** The log itself: an array in id order, readers woken on every write. */
 class MemoryLog implements LogStorage {
   private readonly messages: WalMessage[] = [];
-  private waiters = new Set<() => void>();
+  private readonly waiters = new Waiters();
   closed = false;
 
   get length(): number {
@@ -168,7 +169,7 @@ class MemoryLog implements LogStorage {
   write(messages: readonly WalMessage[]): void {
     if (this.closed) throw new ClosedError('WAL');
     for (const m of messages) this.messages.push(m);
-    this.wake();
+    this.waiters.wakeAll();
   }
 
   read(policy: DeliverPolicy): WalReader {
@@ -214,13 +215,7 @@ class MemoryLog implements LogStorage {
 
   close(): void {
     this.closed = true;
-    this.wake();
-  }
-
-  private wake(): void {
-    const waiters = this.waiters;
-    this.waiters = new Set();
-    for (const wake of waiters) wake();
+    this.waiters.wakeAll();
   }
 
   /** Index of the first message whose id is ≥ `id` (> `id` when `after`): ids never decrease. */

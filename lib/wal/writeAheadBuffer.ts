@@ -4,6 +4,7 @@ import { ClosedError, EvictedError, WalError } from '../errors.js';
 import { MessageType, type WalMessage } from '../message/message.js';
 import type { TimeTick } from '../message/tso.js';
 import { parseDuration, type Duration } from '../internal/duration.js';
+import { Waiters } from '../internal/waiters.js';
 import { parseByteSize } from './sizes.js';
 
 /** Reads the write-ahead buffer from a time tick on; `next()` waits for newer entries. */
@@ -86,7 +87,7 @@ export class MemoryWriteAheadBuffer implements WriteAheadBuffer {
   private lastTimeTickMessage: WalMessage;
   private size = 0;
   private closed = false;
-  private waiters = new Set<() => void>();
+  private readonly waiters = new Waiters();
   private readonly capacity: number;
   private readonly keepaliveMs: number;
   private readonly scheduler: SchedulerLike;
@@ -136,7 +137,7 @@ export class MemoryWriteAheadBuffer implements WriteAheadBuffer {
     if (messages.length > 0 || timeTick.persisted) this.push(timeTick);
     this.lastTimeTickMessage = timeTick;
     this.evict();
-    this.wake();
+    this.waiters.wakeAll();
   }
 
   /** Evicts what keepalive and capacity allow (reference § 3.7.3); runs after every append. */
@@ -176,7 +177,7 @@ export class MemoryWriteAheadBuffer implements WriteAheadBuffer {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.wake();
+    this.waiters.wakeAll();
   }
 
   private join(tt: TimeTick): BufferReader | 'wait' | 'evicted' {
@@ -255,12 +256,6 @@ export class MemoryWriteAheadBuffer implements WriteAheadBuffer {
       this.waiters.add(wake);
       signal?.addEventListener('abort', onAbort, { once: true });
     });
-  }
-
-  private wake(): void {
-    const waiters = this.waiters;
-    this.waiters = new Set();
-    for (const wake of waiters) wake();
   }
 
   private push(m: WalMessage): void {

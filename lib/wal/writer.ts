@@ -12,6 +12,7 @@ import { messageId, sequenceOf, type MessageId } from '../message/messageId.js';
 import { estimateSize } from '../message/size.js';
 import { LOGICAL_BITS, type TimeTick } from '../message/tso.js';
 import { parseDuration, type Duration } from '../internal/duration.js';
+import { definedOnly } from '../internal/definedOnly.js';
 import { StableHeap } from '../internal/heap.js';
 import type { Logger } from '../observability/logger.js';
 import { resolveObserved } from '../observability/resolve.js';
@@ -141,7 +142,10 @@ export class WalWriter {
     );
     if (this.intervalMs <= 0)
       throw new ConfigError('timeTickInterval', options.timeTickInterval, 'must be positive');
-    this.logger = resolveObserved(definedOnlyLogger(options.logger), 'walWriter').logger.child({
+    this.logger = resolveObserved(
+      definedOnly({ logger: options.logger }),
+      'walWriter',
+    ).logger.child({
       channel: options.channel ?? 'rxwal',
     }) as Logger;
     this.random = options.random ?? Math.random;
@@ -559,11 +563,6 @@ export class WalWriter {
       rollback: () => finish(MessageType.RollbackTxn),
     };
   }
-}
-
-/** `{ logger }` when one was given, for `exactOptionalPropertyTypes`. */
-function definedOnlyLogger(logger: Logger | undefined): { logger?: Logger } {
-  return logger === undefined ? {} : { logger };
 }
 
 function byTimeTick(a: WalMessage, b: WalMessage): number {
