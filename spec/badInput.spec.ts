@@ -267,6 +267,12 @@ const rows: Row[] = [
     /writeAheadBuffer\.capacity/,
   ],
   [
+    'createMemoryWal: capacity 64 parsecs (issue 9 item 12: was read as 64 bytes)',
+    () => createMemoryWal({ writeAheadBuffer: { capacity: '64 parsecs' } }),
+    ConfigError,
+    /writeAheadBuffer\.capacity.*"64 parsecs"/,
+  ],
+  [
     'createMemoryWal: keepalive 5 parsecs',
     () => createMemoryWal({ writeAheadBuffer: { keepalive: '5 parsecs' } }),
     ConfigError,

@@ -30,7 +30,7 @@ export interface WriteAheadBuffer {
 
 /** Options of the write-ahead buffer (`WalOptions.writeAheadBuffer`). */
 export interface WriteAheadBufferOptions {
-  /** Soft capacity in bytes (Σ message size), or a string such as `'64mb'`. Default 64 MiB. */
+  /** Soft capacity in bytes (Σ message size), or a string such as `'64mb'` or `'64MiB'`. Default 64 MiB. */
   capacity?: number | string;
   /** An entry may be evicted once it is older than this. Default `'30s'`. */
   keepalive?: Duration;
