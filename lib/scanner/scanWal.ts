@@ -3,6 +3,7 @@ import { asyncScheduler, Observable, type SchedulerLike, type Subscription } fro
 import { ConfigError } from '../errors.js';
 import type { WalMessage } from '../message/message.js';
 import type { BackoffOptions } from '../internal/backoff.js';
+import { countedByCaller } from '../internal/countedByCaller.js';
 import { definedOnly } from '../internal/definedOnly.js';
 import { PendingQueue } from '../internal/pendingQueue.js';
 import { Waiters } from '../internal/waiters.js';
@@ -103,6 +104,7 @@ export function scanWal(wal: ReadableWal, options: ScanOptions = {}): ScanObserv
   const pauseMode = options.pauseMode ?? 'start';
   const observed = definedOnly({ logger: options.logger, metrics: options.metrics });
   const pauseOptions = { ...observed, ignore: ignorePause, mode: pauseMode, scheduler };
+  const sourceMetrics = countedByCaller(metrics);
   // Every operator checks its options when it is created: build them once now so a bad option
   // throws here, at the call, rather than at the first subscription.
   filterVChannel(vchannel, observed);
@@ -127,6 +129,12 @@ export function scanWal(wal: ReadableWal, options: ScanOptions = {}): ScanObserv
       const flow = new Flow(pull, () => gateHolding);
       const policy = resolveLatest(wal, deliverPolicy);
       const name = options.name ?? nextScannerName(wal.channel);
+      // Counted as catch-up from subscription, also while the pause gate holds the source back
+      // (reference § 7.3), so `paused` never exceeds the scanners; the source reports switches.
+      const scanner = { name, channel: wal.channel };
+      metrics.scannerOpened(scanner);
+      metrics.switchModel(undefined, model);
+      subscriber.add(() => metrics.scannerClosed({ ...scanner, model }));
       // The operators log through one child bound to this scanner; the source binds it itself.
       const operatorOptions = {
         ...observed,
@@ -135,6 +143,7 @@ export function scanWal(wal: ReadableWal, options: ScanOptions = {}): ScanObserv
       };
       return switchableSource(wal, {
         ...observed,
+        metrics: sourceMetrics,
         ...definedOnly({ backoff: options.backoff, readBatchSize: options.readBatchSize }),
         name,
         deliverPolicy: policy,

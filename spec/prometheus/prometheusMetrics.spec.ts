@@ -1,5 +1,5 @@
 import { Counter, Registry, register as globalRegistry } from 'prom-client';
-import { BehaviorSubject, type Subscription } from 'rxjs';
+import { BehaviorSubject, of, type Subscription } from 'rxjs';
 
 import { ConfigError } from '../../lib/errors.js';
 import type { WalMessage } from '../../lib/message/message.js';
@@ -13,6 +13,7 @@ import {
   PAUSE_SECONDS_BUCKETS,
   prometheusMetrics,
 } from '../../lib/prometheus/index.js';
+import { pauseGate } from '../../lib/operators/pauseGate.js';
 import { scanWal } from '../../lib/scanner/scanWal.js';
 import { createMemoryWal, type MemoryWal } from '../../lib/wal/memoryWal.js';
 import { settle, VirtualClock } from '../support/virtualTime.js';
@@ -453,15 +454,17 @@ describe('prometheusMetrics', () => {
 
   test('a scanner closed while it waits at its start gate leaves the pause gauge at 0', async () => {
     const metrics = prometheusMetrics(registry, { channel: 'p0' });
+    const p0 = { channel_name: 'p0' };
+    const running = scanWal(wal, { scheduler: clock.scheduler, metrics }).subscribe();
     const sub = scanWal(wal, {
       scheduler: clock.scheduler,
       metrics,
       pause$: new BehaviorSubject(true),
     }).subscribe();
     await clock.advance(250);
+    expect(await sample(registry, 'rxwal_scanner_pause_consumption', p0)).toBe(1);
     sub.unsubscribe();
     await settle();
-    const p0 = { channel_name: 'p0' };
     expect(await sample(registry, 'rxwal_scanner_pause_consumption', p0)).toBe(0);
     expect(
       await sample(
@@ -471,25 +474,44 @@ describe('prometheusMetrics', () => {
         'rxwal_scanner_pause_duration_seconds_sum',
       ),
     ).toBe(0.25);
+    const live = async (model: string): Promise<number | undefined> =>
+      sample(registry, 'rxwal_scanner_total', { ...p0, scanner_model: model });
+    // the closed paused scanner is gone; the running one is left
+    expect(((await live('catchup')) ?? 0) + ((await live('tailing')) ?? 0)).toBe(1);
+    running.unsubscribe();
+    await settle();
     expect(await seriesOf(registry, 'rxwal_scanner_total')).toEqual([]);
+    expect(await seriesOf(registry, 'rxwal_scanner_pause_consumption')).toEqual([]);
   });
 
-  test('without `channel` the sink learns it from the first scanner; a pause before that counts under ""', async () => {
+  test('a scanner paused at its start gate is counted as catch-up, so paused ≤ scanners (issue 9 item 18)', async () => {
+    const metrics = prometheusMetrics(registry, { channel: 'p0' });
+    const p0 = { channel_name: 'p0' };
+    const pause$ = new BehaviorSubject(true);
+    subscriptions.push(scanWal(wal, { scheduler: clock.scheduler, metrics, pause$ }).subscribe());
+    subscriptions.push(scanWal(wal, { scheduler: clock.scheduler, metrics, pause$ }).subscribe());
+    await clock.advance(10);
+    expect(await sample(registry, 'rxwal_scanner_pause_consumption', p0)).toBe(2);
+    expect(await sample(registry, 'rxwal_scanner_total', { ...p0, scanner_model: 'catchup' })).toBe(
+      2,
+    );
+  });
+
+  test('without `channel` the sink learns it from the first scanner, before the scanner pauses', async () => {
     wal.appendRaw({ type: 'TimeTick', timeTick: 100n });
     const metrics = prometheusMetrics(registry);
     const pause$ = new BehaviorSubject(true);
     subscriptions.push(scanWal(wal, { scheduler: clock.scheduler, metrics, pause$ }).subscribe());
     await clock.advance(10);
-    expect(await sample(registry, 'rxwal_scanner_pause_consumption', { channel_name: '' })).toBe(1);
+    const p0 = { channel_name: 'p0' };
+    expect(await sample(registry, 'rxwal_scanner_pause_consumption', p0)).toBe(1);
+    expect(await seriesOf(registry, 'rxwal_scanner_pause_consumption')).toEqual([p0]);
     clock.scheduler.schedule(() => pause$.next(false));
     await clock.advance(5);
-    expect(await sample(registry, 'rxwal_scanner_pause_consumption', { channel_name: '' })).toBe(0);
-    expect(
-      await sample(registry, 'rxwal_scanner_total', {
-        channel_name: 'p0',
-        scanner_model: 'catchup',
-      }),
-    ).toBe(1);
+    expect(await sample(registry, 'rxwal_scanner_pause_consumption', p0)).toBe(0);
+    expect(await sample(registry, 'rxwal_scanner_total', { ...p0, scanner_model: 'catchup' })).toBe(
+      1,
+    );
 
     // a scanner of another channel through the same sink fails at once
     const other = createMemoryWal({ channel: 'p1', scheduler: clock.scheduler });
@@ -506,6 +528,18 @@ describe('prometheusMetrics', () => {
     const closing = other.close();
     await clock.advance(1);
     await closing;
+  });
+
+  test('a pause gate used alone, before any scanner opened, counts under channel_name=""', async () => {
+    const metrics = prometheusMetrics(registry);
+    const pause$ = new BehaviorSubject(true);
+    const sub = of(1)
+      .pipe(pauseGate(pause$, { metrics, scheduler: clock.scheduler }))
+      .subscribe();
+    expect(await sample(registry, 'rxwal_scanner_pause_consumption', { channel_name: '' })).toBe(1);
+    pause$.next(false);
+    expect(await sample(registry, 'rxwal_scanner_pause_consumption', { channel_name: '' })).toBe(0);
+    sub.unsubscribe();
   });
 
   test('a sink with `channel` refuses a scanner of another channel', () => {

@@ -108,6 +108,45 @@ describe('scanWal', () => {
     out.unsubscribe();
   });
 
+  test('a paused scanner is counted as catch-up from its subscription, so paused ≤ scanners (issue 9 item 18)', async () => {
+    const metrics = createInMemoryMetrics();
+    const pause$ = new BehaviorSubject(true);
+    await wal.append({ type: 'Insert', vchannel: 'v1' });
+    const out = collect(scanWal(wal, { pause$, scheduler: clock.scheduler, metrics }));
+    await clock.advance(500);
+    expect(metrics.snapshot()).toMatchObject({ paused: 1, scanners: { catchup: 1, tailing: 0 } });
+    clock.scheduler.schedule(() => pause$.next(false));
+    await clock.advance(300);
+    expect(metrics.snapshot()).toMatchObject({ paused: 0, scanners: { catchup: 0, tailing: 1 } });
+    out.unsubscribe();
+    expect(metrics.snapshot()).toMatchObject({ paused: 0, scanners: { catchup: 0, tailing: 0 } });
+  });
+
+  test('a scanner closed while paused leaves the scanner gauge at 0 (issue 9 item 18)', async () => {
+    const metrics = createInMemoryMetrics();
+    const pause$ = new BehaviorSubject(true);
+    const out = collect(scanWal(wal, { pause$, scheduler: clock.scheduler, metrics }));
+    await clock.advance(100);
+    expect(metrics.snapshot()).toMatchObject({ paused: 1, scanners: { catchup: 1, tailing: 0 } });
+    out.unsubscribe();
+    expect(metrics.snapshot()).toMatchObject({ paused: 0, scanners: { catchup: 0, tailing: 0 } });
+  });
+
+  test('a paused scanner asks for its persisted time tick when the gate opens, not at subscription (issue 9 item 19)', async () => {
+    const pause$ = new BehaviorSubject(true);
+    await wal.append({ type: 'Insert', vchannel: 'v1' });
+    await clock.advance(300); // the interval's tick is written: nothing new to persist after it
+    const lengthBefore = wal.length;
+    const out = collect(scanWal(wal, { pause$, scheduler: clock.scheduler }));
+    await clock.advance(1000);
+    expect(wal.length).toBe(lengthBefore); // paused: no persisted tick asked for yet
+    clock.scheduler.schedule(() => pause$.next(false));
+    await clock.advance(5);
+    expect(wal.length).toBe(lengthBefore + 1); // the forced tick, written when the gate opened
+    expect(out.seen.at(-1)).toMatch(new RegExp(`^TimeTick @\\d+ #${lengthBefore + 1}$`));
+    out.unsubscribe();
+  });
+
   test('latest() is resolved at subscription, not when a paused scanner resumes', async () => {
     const pause$ = new BehaviorSubject(true);
     await wal.append({ type: 'Insert', vchannel: 'v1', payload: 'before' });
