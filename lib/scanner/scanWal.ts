@@ -66,7 +66,8 @@ const PUSH_WAITING = (): number => 0;
  * (readers, timers, the `pause$` subscription, metric series). Two ways to consume:
  * - push: `scanWal(wal, opts).subscribe(...)`, for consumers that handle each message synchronously;
  * - pull: `for await (const m of scanWal(wal, opts))`, for asynchronous consumers: reading stops
- *   while `pendingLimit` messages wait; leaving the loop closes the scanner.
+ *   while `pendingLimit` messages wait; leaving the loop closes the scanner. Overlapping `next()`
+ *   calls are served in call order; `return()` settles every waiting one with `{ done: true }`.
  *
  * The consumer sees messages in time-tick order, each data message once, transactions as one
  * `Txn` message at their commit, and time ticks that never go backwards.
@@ -221,16 +222,25 @@ class Scanner extends Observable<WalMessage> implements ScanObservable {
   }
 }
 
+/** A `next()` call waiting for a message. */
+interface WaitingNext {
+  resolve(r: IteratorResult<WalMessage>): void;
+  reject(e: unknown): void;
+}
+
+const DONE: IteratorResult<WalMessage> = Object.freeze({ value: undefined, done: true });
+
 /**
  * The pull side of a scanner: a pending queue between the pipeline and an asynchronous
  * consumer. Reading stops while `pendingLimit` messages wait; leaving the loop closes the scanner.
+ * Overlapping `next()` calls (the async-iterator protocol allows them) are served in call order;
+ * `return()` and `throw()` settle every waiting one with `{ done: true }`.
  */
 class PullConsumer implements AsyncIterator<WalMessage>, FlowControl {
   private readonly queue = new PendingQueue();
   private readonly subscription: Subscription;
   private end: { readonly error?: unknown; readonly failed: boolean } | undefined;
-  private consumer:
-    { resolve(r: IteratorResult<WalMessage>): void; reject(e: unknown): void } | undefined;
+  private readonly consumers: WaitingNext[] = [];
   private readonly readers = new Waiters();
 
   constructor(
@@ -262,14 +272,14 @@ class PullConsumer implements AsyncIterator<WalMessage>, FlowControl {
 
   next(): Promise<IteratorResult<WalMessage>> {
     return new Promise((resolve, reject) => {
-      this.consumer = { resolve, reject };
+      this.consumers.push({ resolve, reject });
       this.deliver();
     });
   }
 
   return(): Promise<IteratorResult<WalMessage>> {
     this.close();
-    return Promise.resolve({ value: undefined, done: true });
+    return Promise.resolve(DONE);
   }
 
   throw(err?: unknown): Promise<IteratorResult<WalMessage>> {
@@ -277,24 +287,28 @@ class PullConsumer implements AsyncIterator<WalMessage>, FlowControl {
     return Promise.reject(err);
   }
 
+  /** Hands waiting messages to waiting `next()` calls in order, then the end to the rest. */
   private deliver(): void {
-    const consumer = this.consumer;
-    if (consumer === undefined) return;
-    const m = this.queue.advance();
-    if (m !== undefined) {
-      this.consumer = undefined;
-      this.metrics.addPendingQueueBytes(-m.size);
-      if (this.queue.length < this.pendingLimit) this.readers.wakeAll();
-      consumer.resolve({ value: m, done: false });
+    for (let consumer = this.consumers.shift(); consumer !== undefined;) {
+      const m = this.queue.advance();
+      if (m !== undefined) {
+        this.metrics.addPendingQueueBytes(-m.size);
+        if (this.queue.length < this.pendingLimit) this.readers.wakeAll();
+        consumer.resolve({ value: m, done: false });
+        consumer = this.consumers.shift();
+        continue;
+      }
+      if (this.end === undefined) {
+        this.consumers.unshift(consumer); // nothing yet: it waits, first in line
+        return;
+      }
+      const { error, failed } = this.end;
+      this.end = { failed: false }; // an error is reported once; then the iterator is done
+      this.close(); // settles the consumers behind this one
+      if (failed) consumer.reject(error);
+      else consumer.resolve(DONE);
       return;
     }
-    if (this.end === undefined) return;
-    this.consumer = undefined;
-    const { error, failed } = this.end;
-    this.end = { failed: false }; // an error is reported once; then the iterator is done
-    this.close();
-    if (failed) consumer.reject(error);
-    else consumer.resolve({ value: undefined, done: true });
   }
 
   private close(): void {
@@ -303,5 +317,6 @@ class PullConsumer implements AsyncIterator<WalMessage>, FlowControl {
     if (held !== 0) this.metrics.addPendingQueueBytes(-held);
     this.end ??= { failed: false };
     this.readers.wakeAll();
+    for (const waiting of this.consumers.splice(0)) waiting.resolve(DONE);
   }
 }

@@ -74,6 +74,77 @@ describe('scanWal pull API', () => {
     await wal.close();
   });
 
+  test('overlapping next() calls are served in call order (issue 9 item 5)', async () => {
+    const wal = createMemoryWal({ channel: 'p' });
+    wal.appendRaw({ type: 'TimeTick', timeTick: 1n });
+    wal.appendRaw({ type: 'Insert', vchannel: 'v1', timeTick: 2n, payload: 'a' });
+    wal.appendRaw({ type: 'Insert', vchannel: 'v1', timeTick: 2n, payload: 'b' });
+    wal.appendRaw({ type: 'TimeTick', timeTick: 3n });
+    const iterator = scanWal(wal)[Symbol.asyncIterator]();
+    const settled: number[] = [];
+    const calls = [iterator.next(), iterator.next(), iterator.next(), iterator.next()];
+    calls.forEach((call, i) => void call.then(() => settled.push(i)));
+    const last = await calls[3];
+    // every call before the last one has settled, in call order, when the last one resolves
+    expect(settled).toEqual([0, 1, 2, 3]);
+    const results = await Promise.all(calls);
+    expect(
+      results.map((r) => (r.done ? 'done' : `${r.value.type} ${String(r.value.payload)}`)),
+    ).toEqual(['TimeTick undefined', 'Insert a', 'Insert b', 'TimeTick undefined']);
+    expect(last.done).toBe(false);
+    await iterator.return?.();
+    await wal.close();
+  });
+
+  test('return() settles every next() waiting on an idle log with done (issue 9 item 5)', async () => {
+    const wal = createMemoryWal({ channel: 'p' });
+    wal.appendRaw({ type: 'TimeTick', timeTick: 1n });
+    const metrics = readCounter();
+    const iterator = scanWal(wal, { metrics })[Symbol.asyncIterator]();
+    await expect(iterator.next()).resolves.toMatchObject({ done: false });
+    const waiting = [iterator.next(), iterator.next(), iterator.next()];
+    const settled: IteratorResult<unknown>[] = [];
+    waiting.forEach((call) => void call.then((r) => settled.push(r)));
+    await settle(); // the scanner is idle: nothing more in the log
+    expect(settled).toEqual([]);
+    await expect(iterator.return?.()).resolves.toEqual({ value: undefined, done: true });
+    // settled before return()'s own promise resolved: no waiting on anything else
+    expect(settled).toEqual([
+      { value: undefined, done: true },
+      { value: undefined, done: true },
+      { value: undefined, done: true },
+    ]);
+    await expect(iterator.next()).resolves.toEqual({ value: undefined, done: true });
+    expect(metrics.pendingBytes).toBe(0);
+    await wal.close();
+  });
+
+  test('throw() settles the waiting next() calls with done and rejects itself (issue 9 item 5)', async () => {
+    const wal = createMemoryWal({ channel: 'p' });
+    const iterator = scanWal(wal)[Symbol.asyncIterator]();
+    const waiting = [iterator.next(), iterator.next()];
+    const failure = new Error('consumer gave up');
+    await expect(iterator.throw?.(failure)).rejects.toBe(failure);
+    await expect(Promise.all(waiting)).resolves.toEqual([
+      { value: undefined, done: true },
+      { value: undefined, done: true },
+    ]);
+    await wal.close();
+  });
+
+  test('a scanner error goes to the first waiting next(), the others are done (issue 9 item 5)', async () => {
+    const wal = createMemoryWal({ channel: 'p' });
+    wal.appendRaw({ type: 'TimeTick', timeTick: 1n });
+    const iterator = scanWal(wal)[Symbol.asyncIterator]();
+    await expect(iterator.next()).resolves.toMatchObject({ done: false });
+    const first = iterator.next();
+    const second = iterator.next();
+    const closing = wal.close();
+    await expect(first).rejects.toThrow(/closed/);
+    await expect(second).resolves.toEqual({ value: undefined, done: true });
+    await closing;
+  });
+
   test('a scanner error reaches the loop once; the iterator is done afterwards', async () => {
     const wal = createMemoryWal({ channel: 'p' });
     wal.appendRaw({ type: 'TimeTick', timeTick: 1n });
