@@ -4,7 +4,9 @@ import type { TestScheduler } from 'rxjs/testing';
 import { ConfigError } from '../../lib/errors.js';
 import type { WalMessage } from '../../lib/message/message.js';
 import { filterMessages } from '../../lib/operators/filterMessages.js';
+import { createInMemoryMetrics } from '../../lib/observability/metrics.js';
 import { reorderUntilTick } from '../../lib/operators/reorderUntilTick.js';
+import { txnBuffer } from '../../lib/operators/txnBuffer.js';
 import { DeliverFilter } from '../../lib/options/deliverFilter.js';
 import { parseWalMessage, walMessages } from '../../lib/testing/notation.js';
 import { createWalTestScheduler } from '../../lib/testing/scheduler.js';
@@ -84,10 +86,42 @@ describe('filterMessages', () => {
         j: 'ins:9 v1 @4',
         x: 'commit:9 v1 @9',
       });
+      // the rejected commit of 7 becomes its rollback: same id, tick and vchannel (issue 9 item 6)
+      const out = { ...txn, C: parseWalMessage('rollback:7 v1 @2 #3', 3) };
       scheduler.run(({ cold, expectObservable }) => {
         expectObservable(
           cold('bicrkjx|', txn).pipe(filterMessages([DeliverFilter.timeTickGT(5n)])),
-        ).toBe('bi-rkjx|', txn);
+        ).toBe('biCrkjx|', out);
+      });
+    });
+
+    it('turns a rejected commit into a rollback, so txnBuffer discards a keepalive-Infinity transaction whole (issue 9 item 6)', () => {
+      const txn = walMessages({
+        b: 'begin:7 v1 @1 keepalive=Infinity',
+        i: 'ins:7 v1 @1 size=100',
+        c: 'commit:7 v1 @2',
+        t: 'tt @6',
+        u: 'tt @7',
+      });
+      const metrics = createInMemoryMetrics();
+      scheduler.run(({ cold, expectObservable }) => {
+        expectObservable(
+          cold('bict-u', txn).pipe(
+            filterMessages([DeliverFilter.timeTickGT(5n)]),
+            reorderUntilTick(),
+            txnBuffer({ metrics }),
+          ),
+        ).toBe('---t-u', txn);
+      });
+      expect(metrics.snapshot().bytes.txnBuffer).toBe(0); // still subscribed: nothing held
+      expect(metrics.snapshot().txn).toMatchObject({ committed: 0, rolledBack: 1 });
+    });
+
+    it('keeps every rollback: a rollback discards its transaction whatever its tick', () => {
+      const txn = walMessages({ r: 'rollback:8 v1 @2' });
+      const filters = [DeliverFilter.timeTickGT(5n), DeliverFilter.messageType('Insert')];
+      scheduler.run(({ cold, expectObservable }) => {
+        expectObservable(cold('r|', txn).pipe(filterMessages(filters))).toBe('r|', txn);
       });
     });
 

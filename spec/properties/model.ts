@@ -77,8 +77,15 @@ export function scanModel(log: readonly WalMessage[], query: ModelQuery): ModelR
     }
   };
 
-  for (const m of log) {
-    if (!passesFilters(m, query)) continue; // a filtered time tick releases nothing
+  for (const logged of log) {
+    let m = logged;
+    if (!passesFilters(m, query)) {
+      // A rejected commit rolls its transaction back for this consumer: discarded whole, not held
+      // until its keepalive (issue 9 item 6). Anything else rejected is gone; a filtered time tick
+      // releases nothing.
+      if (m.type !== 'CommitTxn') continue;
+      m = { ...m, type: 'RollbackTxn' };
+    }
     if (m.type !== 'TimeTick') {
       const otherVChannel =
         query.vchannel !== '' && m.vchannel !== '' && m.vchannel !== query.vchannel;

@@ -697,6 +697,39 @@ describe('the scanner against its reference model', () => {
     expect(result.openTxnBytes).toBe(0);
   });
 
+  test('the model discards a transaction whose commit a tick filter rejects (issue 9 item 6)', () => {
+    const log = [
+      createMessage({ id: 1, type: 'TimeTick', timeTick: 100 }),
+      createMessage({
+        id: 2,
+        type: 'BeginTxn',
+        timeTick: 101,
+        vchannel: 'v1',
+        size: 10,
+        txn: { txnId: 7, keepalive: Infinity },
+      }),
+      createMessage({
+        id: 3,
+        type: 'Insert',
+        timeTick: 101,
+        vchannel: 'v1',
+        size: 20,
+        txn: { txnId: 7, keepalive: Infinity },
+      }),
+      createMessage({ id: 4, type: 'CommitTxn', timeTick: 102, vchannel: 'v1', txn: { txnId: 7 } }),
+      createMessage({ id: 5, type: 'TimeTick', timeTick: 103 }),
+    ];
+    expect(scanModel(log, { vchannel: 'v1' })).toMatchObject({
+      delivered: ['Txn#4@102[3]'],
+      openTxnBytes: 0,
+    });
+    // the commit is at or below the checkpoint: nothing delivered, and nothing stays buffered
+    expect(scanModel(log, { vchannel: 'v1', timeTickGT: 102n })).toMatchObject({
+      delivered: [],
+      openTxnBytes: 0,
+    });
+  });
+
   test(
     'raw logs under reader faults, pauses and slow consumers: delivery equals the model',
     async () => {

@@ -82,9 +82,11 @@ describe('scanWal pull API', () => {
     wal.appendRaw({ type: 'TimeTick', timeTick: 3n });
     const iterator = scanWal(wal)[Symbol.asyncIterator]();
     const settled: number[] = [];
-    const calls = [iterator.next(), iterator.next(), iterator.next(), iterator.next()];
+    const calls = [iterator.next(), iterator.next(), iterator.next()];
+    const fourth = iterator.next();
+    calls.push(fourth);
     calls.forEach((call, i) => void call.then(() => settled.push(i)));
-    const last = await calls[3];
+    const last = await fourth;
     // every call before the last one has settled, in call order, when the last one resolves
     expect(settled).toEqual([0, 1, 2, 3]);
     const results = await Promise.all(calls);

@@ -108,6 +108,31 @@ describe('scanWal', () => {
     out.unsubscribe();
   });
 
+  test('a resumed scanner discards a keepalive-Infinity transaction whose commit its checkpoint filter drops (issue 9 item 6)', async () => {
+    const metrics = createInMemoryMetrics();
+    wal.appendRaw({ type: 'TimeTick', timeTick: 100n });
+    const txn = { txnId: 7n, keepalive: Infinity };
+    const begin = wal.appendRaw({ type: 'BeginTxn', vchannel: 'v1', timeTick: 101n, txn });
+    wal.appendRaw({ type: 'Insert', vchannel: 'v1', timeTick: 101n, txn, size: 100 });
+    wal.appendRaw({ type: 'CommitTxn', vchannel: 'v1', timeTick: 102n, txn });
+    const checkpoint = wal.appendRaw({ type: 'TimeTick', timeTick: 103n });
+    wal.appendRaw({ type: 'Insert', vchannel: 'v1', timeTick: 104n });
+    wal.appendRaw({ type: 'TimeTick', timeTick: 105n });
+    const out = collect(
+      scanWal(wal, {
+        vchannel: 'v1',
+        deliverPolicy: DeliverPolicy.startFrom(begin.id), // the checkpoint's last-confirmed id
+        filters: [DeliverFilter.timeTickGT(checkpoint.timeTick)],
+        scheduler: clock.scheduler,
+        metrics,
+      }),
+    );
+    await clock.advance(5);
+    expect(out.seen).toEqual(['Insert v1 @104 #6', 'TimeTick @105 #7']);
+    expect(metrics.snapshot().bytes.txnBuffer).toBe(0); // still subscribed: nothing held
+    out.unsubscribe();
+  });
+
   test('a paused scanner is counted as catch-up from its subscription, so paused ≤ scanners (issue 9 item 18)', async () => {
     const metrics = createInMemoryMetrics();
     const pause$ = new BehaviorSubject(true);
