@@ -54,7 +54,8 @@ export class FileAccessError extends ConfigError {
 
 /** The `code` of a better-sqlite3 `SqliteError` (e.g. `'SQLITE_CORRUPT'`), if `err` is one. */
 export function sqliteCode(err: unknown): string | undefined {
-  if (!(err instanceof Error)) return undefined;
+  // not `instanceof Error`: errors made by the native addon may come from another realm
+  if (typeof err !== 'object' || err === null) return undefined;
   const code = (err as { code?: unknown }).code;
   return typeof code === 'string' && code.startsWith('SQLITE_') ? code : undefined;
 }
