@@ -12,6 +12,11 @@ import { ConfigError, CorruptRecordError } from '../errors.js';
  * - `'is-a-directory'`: the path names a directory;
  * - `'native-binding'`: better-sqlite3's native addon could not be loaded;
  * - `'io'`: any other failure SQLite reported while opening (its message says which).
+ *
+ * @example
+ * ```ts
+ * if (err instanceof FileAccessError && err.problem === 'read-only-file-system') remountReadWrite();
+ * ```
  */
 export type FileAccessProblem =
   | 'permission-denied'
@@ -52,7 +57,7 @@ export class FileAccessError extends ConfigError {
   }
 }
 
-/** The `code` of a better-sqlite3 `SqliteError` (e.g. `'SQLITE_CORRUPT'`), if `err` is one. */
+/** @internal the `code` of a better-sqlite3 `SqliteError` (e.g. `'SQLITE_CORRUPT'`), if `err` is one. */
 export function sqliteCode(err: unknown): string | undefined {
   // not `instanceof Error`: errors made by the native addon may come from another realm
   if (typeof err !== 'object' || err === null) return undefined;
@@ -60,14 +65,14 @@ export function sqliteCode(err: unknown): string | undefined {
   return typeof code === 'string' && code.startsWith('SQLITE_') ? code : undefined;
 }
 
-/** Is `err` SQLite saying the file is damaged or not a database at all? */
+/** @internal is `err` SQLite saying the file is damaged or not a database at all? */
 export function isCorruption(err: unknown): boolean {
   const code = sqliteCode(err);
   return code !== undefined && (code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB');
 }
 
 /**
- * `err` as rxwal reports it when SQLite found damaged pages in `path` while doing `what`:
+ * @internal `err` as rxwal reports it when SQLite found damaged pages in `path` while doing `what`:
  * {@link CorruptRecordError} (a retry cannot fix it), anything else unchanged.
  */
 export function corruptionOf(err: unknown, path: string, what: string): unknown {
@@ -80,7 +85,7 @@ export function corruptionOf(err: unknown, path: string, what: string): unknown 
 }
 
 /**
- * What went wrong when SQLite could not open `path` (or read its first page): corruption stays
+ * @internal what went wrong when SQLite could not open `path` (or read its first page): corruption stays
  * corruption ({@link CorruptRecordError}; "not an SQLite database" is a {@link ConfigError}),
  * everything else is looked at on the file system and becomes a {@link FileAccessError} naming
  * the real cause.

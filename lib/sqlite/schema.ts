@@ -61,7 +61,7 @@ export function timeTickColumn(tt: bigint): string {
   return tt.toString().padStart(20, '0');
 }
 
-/** Default of `busyTimeout`: how long a busy database is waited for before an open or write fails. */
+/** @internal default of `busyTimeout`: how long a busy database is waited for before an open or write fails. */
 export const DEFAULT_BUSY_TIMEOUT_MS = 5000;
 
 /**

@@ -115,8 +115,12 @@ const BUILT_IN_CODECS: Readonly<Record<string, PayloadCodec>> = {
  * buffer; a reopened log continues its ids and time ticks. With `readOnly: true` another process
  * can scan the file while the writer appends to it.
  *
+ * Rows another process appends to the file of this writer fence it: its calls, and scanners
+ * tailing its write-ahead buffer, fail with `FencedError`; catch-up scanners deliver those rows.
+ *
  * @throws ConfigError for bad options, a file that is not an rxwal log, a schema newer than this
- * rxwal, or a payload codec other than the file's
+ * rxwal, or a payload codec other than the file's; `FileAccessError` (a ConfigError) for a
+ * path that cannot be opened; CorruptRecordError for a damaged file
  *
  * @example
  * ```ts
