@@ -11,13 +11,16 @@ import { CorruptRecordError, InvalidMessageError } from '../errors.js';
 export const ExitCode = {
   /** Done; also `scan --follow` stopped by SIGINT or SIGTERM. */
   Ok: 0,
-  /** Any other failure (I/O, a closed WAL, an unexpected error). */
+  /**
+   * Any other failure (I/O, a closed WAL, an unexpected error), including a healthy file that
+   * cannot be opened: permission, read-only file system, missing directory, native binding.
+   */
   Failure: 1,
   /** A usage error: unknown command or option, a bad or missing value. */
   Usage: 2,
   /** The WAL file does not exist (`scan`, `stats`). */
   MissingFile: 3,
-  /** A stored record cannot be decoded, or the file is not an rxwal log. */
+  /** A stored record cannot be decoded, SQLite finds the file damaged, or it is not an rxwal log. */
   CorruptRecord: 4,
   /** `append`: a line on stdin is not valid JSON or not a valid message. */
   InvalidInput: 5,

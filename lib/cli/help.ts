@@ -1,10 +1,11 @@
 /** The exit codes as the help texts list them. */
 const EXIT_CODES = `Exit codes:
   0  done (scan --follow: also when stopped by Ctrl-C / SIGINT or SIGTERM)
-  1  any other failure
+  1  any other failure, e.g. a file that cannot be opened (permission, read-only
+     file system, missing directory, a directory, no native binding)
   2  usage error: unknown command or option, a bad or missing value
   3  the WAL file does not exist (scan, stats)
-  4  a corrupt record, or a file that is not an rxwal log
+  4  a corrupt record or damaged file, or a file that is not an rxwal log
   5  append: a line on stdin is not valid JSON or not a valid message`;
 
 /** `rxwal --help`. */

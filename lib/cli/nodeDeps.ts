@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, realpathSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
 import { ConfigError } from '../errors.js';
@@ -24,7 +24,7 @@ export function nodeDeps(signal: AbortSignal): CliDeps {
 }
 
 async function openSqliteFile(path: string, options: OpenWalOptions): Promise<CliWal> {
-  if (options.readOnly && !existsSync(path)) throw new MissingWalError(path);
+  if (options.readOnly && isMissing(path)) throw new MissingWalError(path);
   let sqlite: typeof import('../sqlite/index.js');
   try {
     sqlite = await import('../sqlite/index.js');
@@ -45,8 +45,10 @@ async function openSqliteFile(path: string, options: OpenWalOptions): Promise<Cl
       ...(payloadCodec === undefined ? {} : { payloadCodec }),
     });
   } catch (err) {
+    // a healthy file that cannot be opened (permissions, …) is not a corrupt one: exit 1
+    if (err instanceof sqlite.FileAccessError && err.problem !== 'missing-file') throw err;
     if (err instanceof ConfigError && err.option === 'path') {
-      if (options.readOnly && !existsSync(path)) throw new MissingWalError(path);
+      if (options.readOnly && isMissing(path)) throw new MissingWalError(path);
       throw new NotAWalError(path, reasonOf(err), { cause: err });
     }
     if (err instanceof ConfigError && err.option.startsWith('payloadCodec')) {
@@ -73,6 +75,17 @@ async function prometheusExporter(channel: string): Promise<MetricsExporter> {
     contentType: registry.contentType,
     text: () => registry.metrics(),
   };
+}
+
+/** Is there no file at `path`? (A file this process may not see is not missing: exit 1, not 3.) */
+function isMissing(path: string): boolean {
+  try {
+    statSync(path);
+    return false;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    return code === 'ENOENT' || code === 'ENOTDIR';
+  }
 }
 
 function reasonOf(err: ConfigError): string {

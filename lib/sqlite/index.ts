@@ -18,6 +18,8 @@ export type { SqliteWal, SqliteWalOptions } from './sqliteWal.js';
 export { sqliteWalStats } from './stats.js';
 export type { SqliteWalStats, OpenTransaction } from './stats.js';
 export { SQLITE_SCHEMA_VERSION } from './schema.js';
+export { FileAccessError } from './fileErrors.js';
+export type { FileAccessProblem } from './fileErrors.js';
 export { rawPayloadCodec, jsonPayloadCodec } from '../wire/payloadCodec.js';
 export type { PayloadCodec } from '../wire/payloadCodec.js';
 export type { RawMessageInit } from '../wal/memoryWal.js';

@@ -2,6 +2,7 @@ import Database from 'better-sqlite3';
 
 import { ConfigError } from '../errors.js';
 import { WIRE_FORMAT_VERSION } from '../wire/record.js';
+import { corruptionOf, openFailure } from './fileErrors.js';
 
 /** The schema version this rxwal writes and reads (`PRAGMA user_version`). */
 export const SQLITE_SCHEMA_VERSION = 1;
@@ -60,31 +61,44 @@ export function timeTickColumn(tt: bigint): string {
   return tt.toString().padStart(20, '0');
 }
 
+/** @internal default of `busyTimeout`: how long a busy database is waited for before an open or write fails. */
+export const DEFAULT_BUSY_TIMEOUT_MS = 5000;
+
 /**
- * Opens (and, read-write, creates or migrates) an rxwal SQLite file. Throws {@link ConfigError}
- * naming `path` for a file that cannot be opened, is not an rxwal log, or has a newer schema.
+ * Opens (and, read-write, creates or migrates) an rxwal SQLite file. A file rxwal refuses is left
+ * exactly as it was: every check reads, and only a file found to be an rxwal log (or empty) is
+ * changed (schema, WAL journal mode).
+ *
+ * @throws ConfigError naming `path` for a file that is not an SQLite database or not an rxwal
+ * log, or has a newer schema; {@link FileAccessError} for a path that cannot be opened
+ * (permissions, missing directory, …); CorruptRecordError for a damaged file
  */
 export function openDatabase(
   path: string,
-  options: { readOnly: boolean; synchronous: 'full' | 'normal'; create: Record<string, string> },
+  options: {
+    readOnly: boolean;
+    synchronous: 'full' | 'normal';
+    create: Record<string, string>;
+    busyTimeoutMs?: number;
+  },
 ): OpenedDatabase {
+  const { readOnly } = options;
   let db: SqliteDatabase;
   try {
-    db = new Database(path, { readonly: options.readOnly, fileMustExist: options.readOnly });
+    db = new Database(path, {
+      readonly: readOnly,
+      fileMustExist: readOnly,
+      timeout: options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS,
+    });
   } catch (err) {
-    throw new ConfigError(
-      'path',
-      path,
-      options.readOnly ? 'cannot be opened read-only (does the file exist?)' : 'cannot be opened',
-      { cause: err },
-    );
+    throw openFailure(path, readOnly, err);
   }
   try {
     let version: number;
     try {
       version = db.pragma('user_version', { simple: true }) as number;
     } catch (err) {
-      throw new ConfigError('path', path, 'is not an SQLite database', { cause: err });
+      throw openFailure(path, readOnly, err);
     }
     if (version > SQLITE_SCHEMA_VERSION) {
       throw new ConfigError(
@@ -93,56 +107,81 @@ export function openDatabase(
         `has schema version ${version}, newer than this rxwal supports (${SQLITE_SCHEMA_VERSION})`,
       );
     }
-    if (!options.readOnly) {
-      db.pragma('journal_mode = WAL');
-      db.pragma(`synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
+    if (version < SQLITE_SCHEMA_VERSION && readOnly) {
+      throw new ConfigError(
+        'path',
+        path,
+        version === 0
+          ? 'is not an rxwal log (no rxwal schema)'
+          : `has schema version ${version}: open it read-write once to migrate it`,
+      );
     }
-    if (version < SQLITE_SCHEMA_VERSION) {
-      if (options.readOnly) {
-        throw new ConfigError(
-          'path',
-          path,
-          version === 0
-            ? 'is not an rxwal log (no rxwal schema)'
-            : `has schema version ${version}: open it read-write once to migrate it`,
-        );
+    if (version === 0) refuseForeignTables(db, path);
+    else readRxwalMeta(db, path); // before any migration changes the file
+    if (version < SQLITE_SCHEMA_VERSION) createOrMigrate(db, path, options.create);
+    const meta = readRxwalMeta(db, path);
+    if (!readOnly) {
+      try {
+        db.pragma('journal_mode = WAL');
+        db.pragma(`synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
+      } catch (err) {
+        throw openFailure(path, readOnly, err);
       }
-      if (version === 0) {
-        const tables = db
-          .prepare("SELECT count(*) FROM sqlite_master WHERE type = 'table'")
-          .pluck()
-          .get() as number;
-        if (tables > 0)
-          throw new ConfigError('path', path, 'is an SQLite database of something else');
-      }
-      db.transaction(() => {
-        for (let v = version; v < SQLITE_SCHEMA_VERSION; v++)
-          (MIGRATIONS[v] as (d: SqliteDatabase) => void)(db);
-        if (version === 0) {
-          const insert = db.prepare('INSERT INTO rxwal_meta (key, value) VALUES (?, ?)');
-          insert.run('format', 'rxwal');
-          insert.run('wire_format_version', String(WIRE_FORMAT_VERSION));
-          for (const [key, value] of Object.entries(options.create)) insert.run(key, value);
-        }
-        db.pragma(`user_version = ${SQLITE_SCHEMA_VERSION}`);
-      }).immediate();
     }
-    const meta = new Map<string, string>();
-    try {
-      for (const row of db.prepare('SELECT key, value FROM rxwal_meta').all() as {
-        key: string;
-        value: string;
-      }[])
-        meta.set(row.key, row.value);
-    } catch (err) {
-      throw new ConfigError('path', path, 'is not an rxwal log (no rxwal_meta table)', {
-        cause: err,
-      });
-    }
-    if (meta.get('format') !== 'rxwal') throw new ConfigError('path', path, 'is not an rxwal log');
     return { db, meta };
   } catch (err) {
     db.close();
-    throw err;
+    throw corruptionOf(err, path, 'the schema');
   }
+}
+
+/** Refuses a schema-less file that holds tables: another application's database. */
+function refuseForeignTables(db: SqliteDatabase, path: string): void {
+  const tables = db
+    .prepare("SELECT count(*) FROM sqlite_master WHERE type = 'table'")
+    .pluck()
+    .get() as number;
+  if (tables > 0) throw new ConfigError('path', path, 'is an SQLite database of something else');
+}
+
+/**
+ * Creates the schema of a new file, or migrates an older one, in one IMMEDIATE transaction. Two
+ * processes creating the same file at once queue on the write lock (busy timeout); the second
+ * finds the schema the first committed and changes nothing.
+ */
+function createOrMigrate(db: SqliteDatabase, path: string, create: Record<string, string>): void {
+  db.transaction(() => {
+    // Read again under the write lock: another process may have created it meanwhile.
+    const version = db.pragma('user_version', { simple: true }) as number;
+    if (version >= SQLITE_SCHEMA_VERSION) return;
+    if (version === 0) refuseForeignTables(db, path);
+    for (let v = version; v < SQLITE_SCHEMA_VERSION; v++)
+      (MIGRATIONS[v] as (d: SqliteDatabase) => void)(db);
+    if (version === 0) {
+      const insert = db.prepare('INSERT INTO rxwal_meta (key, value) VALUES (?, ?)');
+      insert.run('format', 'rxwal');
+      insert.run('wire_format_version', String(WIRE_FORMAT_VERSION));
+      for (const [key, value] of Object.entries(create)) insert.run(key, value);
+    }
+    db.pragma(`user_version = ${SQLITE_SCHEMA_VERSION}`);
+  }).immediate();
+}
+
+/** The `rxwal_meta` table; refuses a file without one, or whose `format` is not `'rxwal'`. */
+function readRxwalMeta(db: SqliteDatabase, path: string): Map<string, string> {
+  const meta = new Map<string, string>();
+  try {
+    for (const row of db.prepare('SELECT key, value FROM rxwal_meta').all() as {
+      key: string;
+      value: string;
+    }[])
+      meta.set(row.key, row.value);
+  } catch (err) {
+    if (!/no such table/.test(String(err))) throw err;
+    throw new ConfigError('path', path, 'is not an rxwal log (no rxwal_meta table)', {
+      cause: err,
+    });
+  }
+  if (meta.get('format') !== 'rxwal') throw new ConfigError('path', path, 'is not an rxwal log');
+  return meta;
 }

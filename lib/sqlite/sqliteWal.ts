@@ -14,8 +14,9 @@ import { messageId, sequenceOf, type MessageId } from '../message/messageId.js';
 import { DeliverPolicy, checkDeliverPolicy } from '../options/deliverPolicy.js';
 import type { RawMessageInit } from '../wal/memoryWal.js';
 import type { AppendInit, ReadableWal, Wal, WalOptions, WalReader, WalTxn } from '../wal/wal.js';
+import type { TimeTick } from '../message/tso.js';
 import { WalWriter, type LogStorage } from '../wal/writer.js';
-import type { WriteAheadBuffer } from '../wal/writeAheadBuffer.js';
+import type { WabReader, WriteAheadBuffer } from '../wal/writeAheadBuffer.js';
 import {
   checkPayloadCodec,
   jsonPayloadCodec,
@@ -24,7 +25,13 @@ import {
 } from '../wire/payloadCodec.js';
 import { decodeRecord, encodePayload, encodeRecord } from '../wire/record.js';
 import { isWellFormed } from '../wire/utf8.js';
-import { openDatabase, timeTickColumn, type SqliteDatabase } from './schema.js';
+import { corruptionOf } from './fileErrors.js';
+import {
+  DEFAULT_BUSY_TIMEOUT_MS,
+  openDatabase,
+  timeTickColumn,
+  type SqliteDatabase,
+} from './schema.js';
 import { readStats, type SqliteWalStats } from './stats.js';
 
 /** Options of {@link openSqliteWal}. */
@@ -50,6 +57,11 @@ export interface SqliteWalOptions extends WalOptions {
    * `'normal'`: it survives a crash of the process but may be lost with the machine.
    */
   synchronous?: 'full' | 'normal';
+  /**
+   * How long an open or a write waits for a database another process holds locked (two
+   * processes creating the same file, a checkpoint) before it fails. Default `'5s'`.
+   */
+  busyTimeout?: Duration;
   /** Messages a reader fetches per query when `next()` is given no maximum. Default 256. */
   readBatchSize?: number;
   /** Concurrent appends reach the log in a random order (ticks stay in call order). For tests. */
@@ -82,6 +94,14 @@ export interface SqliteWal extends Wal {
 /** Default number of messages a reader returns per batch. */
 export const DEFAULT_SQLITE_READ_BATCH = 256;
 const DEFAULT_POLL_INTERVAL_MS = 50;
+const MAX_BUSY_TIMEOUT_MS = 0x7fffffff;
+/** The storage of a writer built only to check its options: it is never started. */
+const UNUSED_STORAGE: LogStorage = {
+  nextSequence: () => 1n,
+  write: () => {
+    throw new ClosedError('WAL');
+  },
+};
 const MAX_ROW_ID = (1n << 63n) - 1n;
 const BUILT_IN_CODECS: Readonly<Record<string, PayloadCodec>> = {
   [rawPayloadCodec.name]: rawPayloadCodec as PayloadCodec,
@@ -95,8 +115,12 @@ const BUILT_IN_CODECS: Readonly<Record<string, PayloadCodec>> = {
  * buffer; a reopened log continues its ids and time ticks. With `readOnly: true` another process
  * can scan the file while the writer appends to it.
  *
+ * Rows another process appends to the file of this writer fence it: its calls, and scanners
+ * tailing its write-ahead buffer, fail with `FencedError`; catch-up scanners deliver those rows.
+ *
  * @throws ConfigError for bad options, a file that is not an rxwal log, a schema newer than this
- * rxwal, or a payload codec other than the file's
+ * rxwal, or a payload codec other than the file's; `FileAccessError` (a ConfigError) for a
+ * path that cannot be opened; CorruptRecordError for a damaged file
  *
  * @example
  * ```ts
@@ -140,6 +164,17 @@ export async function openSqliteWal(
   if (typeof scheduler.now !== 'function' || typeof scheduler.schedule !== 'function') {
     throw new ConfigError('scheduler', options.scheduler, 'must be a SchedulerLike');
   }
+  const busyTimeoutMs = parseDuration(
+    options.busyTimeout ?? DEFAULT_BUSY_TIMEOUT_MS,
+    'busyTimeout',
+  );
+  if (!Number.isSafeInteger(busyTimeoutMs) || busyTimeoutMs > MAX_BUSY_TIMEOUT_MS) {
+    throw new ConfigError(
+      'busyTimeout',
+      options.busyTimeout,
+      `must be a whole number of milliseconds up to ${MAX_BUSY_TIMEOUT_MS}`,
+    );
+  }
   const givenCodec =
     options.payloadCodec === undefined ? undefined : checkPayloadCodec(options.payloadCodec);
   if (
@@ -148,10 +183,14 @@ export async function openSqliteWal(
   ) {
     throw new ConfigError('channel', options.channel, 'must be a non-empty string');
   }
+  // The writer's options are checked read-only too (and before the file is touched): a writer
+  // that is never started checks them all and does nothing else.
+  new WalWriter(UNUSED_STORAGE, options);
 
   const { db, meta } = openDatabase(path, {
     readOnly,
     synchronous,
+    busyTimeoutMs,
     create: {
       channel: options.channel ?? 'rxwal',
       payload_codec: (givenCodec ?? rawPayloadCodec).name,
@@ -225,6 +264,7 @@ function createSqliteWal(
 ): SqliteWal {
   const useWriter = (): WalWriter => {
     if (log.closed) throw new ClosedError('WAL');
+    log.throwIfFenced();
     if (writer === undefined)
       throw new ConfigError('readOnly', true, 'the WAL was opened read-only: it cannot be written');
     if (log.writtenBy === 'raw')
@@ -262,6 +302,7 @@ function createSqliteWal(
     read: (policy: DeliverPolicy) => log.read(policy),
   });
   const readOnly = writer === undefined;
+  let checkedBuffer: FencedBuffer | undefined;
 
   const wal: SqliteWal = {
     path,
@@ -269,7 +310,10 @@ function createSqliteWal(
     payloadCodec: codec,
     accessMode: readOnly ? 'ro' : 'rw',
     get writeAheadBuffer(): WriteAheadBuffer | undefined {
-      return writer?.writeAheadBuffer;
+      const buffer = writer?.writeAheadBuffer;
+      if (buffer === undefined) return undefined;
+      if (checkedBuffer?.inner !== buffer) checkedBuffer = new FencedBuffer(buffer, log);
+      return checkedBuffer;
     },
     read: (policy) => log.read(policy),
     append: (m) => guard((w) => append(w, m)),
@@ -355,6 +399,10 @@ class SqliteLog implements LogStorage {
   private writtenByStored: boolean;
   private waiters = new Set<Waiter>();
   private poller: Subscription | undefined;
+  /** Set once another connection was seen appending: this log's writer may not write again. */
+  private fenced: FencedError | undefined;
+  /** `PRAGMA data_version` when foreign writes were last looked for (read-write logs). */
+  private seenDataVersion: number;
   private readonly encodedPayloads = new WeakMap<object, Uint8Array>();
   private readonly selectAfter;
   private readonly selectMaxId;
@@ -382,6 +430,7 @@ class SqliteLog implements LogStorage {
       .safeIntegers(true);
     this.dataVersion = db.prepare<[], number>('PRAGMA data_version').pluck();
     this.lastSequence = this.selectMaxId.get() ?? 0n;
+    this.seenDataVersion = this.dataVersion.get() ?? 0;
     if (options.readOnly) {
       this.insertRow = undefined;
       this.upsertMeta = undefined;
@@ -437,6 +486,7 @@ class SqliteLog implements LogStorage {
 
   write(messages: readonly WalMessage[]): void {
     if (this.closed || this.writeRows === undefined) throw new ClosedError('WAL');
+    this.throwIfFenced();
     const codec = this.options.codec;
     const records: Buffer[] = [];
     let maxTick = this.lastTimeTick;
@@ -449,7 +499,12 @@ class SqliteLog implements LogStorage {
       records.push(encodeRecord(m, codec, known));
       if (maxTick === undefined || m.timeTick > maxTick) maxTick = m.timeTick;
     }
-    this.writeRows(messages, records, maxTick === this.lastTimeTick ? undefined : maxTick);
+    try {
+      this.writeRows(messages, records, maxTick === this.lastTimeTick ? undefined : maxTick);
+    } catch (err) {
+      if (err instanceof FencedError) this.fence(err);
+      throw corruptionOf(err, this.options.path, `the write of id ${String(messages[0]?.id.key)}`);
+    }
     this.writtenByStored = true;
     this.lastTimeTick = maxTick;
     const last = messages[messages.length - 1];
@@ -507,7 +562,12 @@ class SqliteLog implements LogStorage {
       case 'all':
         return new SqliteReader(this, -1n, policy);
       case 'latest': {
-        const last = this.selectMaxId.get() ?? undefined;
+        let last: bigint | undefined;
+        try {
+          last = this.selectMaxId.get() ?? undefined;
+        } catch (err) {
+          throw corruptionOf(err, this.options.path, 'the last id');
+        }
         return last === undefined
           ? new SqliteReader(this, -1n, DeliverPolicy.all())
           : new SqliteReader(this, last, DeliverPolicy.startAfter(messageId(last)));
@@ -524,7 +584,13 @@ class SqliteLog implements LogStorage {
    * row ends the batch before it, and is reported when it comes first.
    */
   readAfter(after: bigint, max: number): WalMessage[] {
-    const rows = this.selectAfter.all(after, max);
+    let rows: Row[];
+    try {
+      rows = this.selectAfter.all(after, max);
+    } catch (err) {
+      // damaged pages never heal: CorruptRecordError ends the scanner instead of a retry for ever
+      throw corruptionOf(err, this.options.path, `the rows after id ${after}`);
+    }
     const messages: WalMessage[] = [];
     for (const [id, record] of rows) {
       try {
@@ -549,13 +615,34 @@ class SqliteLog implements LogStorage {
 
   /** @internal the `PRAGMA data_version` to compare with after an empty read. */
   currentDataVersion(): number {
-    return this.options.readOnly ? (this.dataVersion.get() ?? 0) : 0;
+    try {
+      return this.dataVersion.get() ?? 0;
+    } catch (err) {
+      throw corruptionOf(err, this.options.path, 'the data version');
+    }
   }
 
-  /** @internal wakes `waiter` on the next write (or, read-only, change of the file) or close. */
+  /** @internal throws the {@link FencedError} of a log another process has appended to. */
+  throwIfFenced(): void {
+    if (this.fenced !== undefined) throw this.fenced;
+  }
+
+  /**
+   * @internal read-write logs: has another connection appended rows since the last look? Then
+   * the log is fenced (this throws): its writer's ids would collide, and the write-ahead buffer
+   * misses those rows, so its tailing readers must not go on. Cheap when nothing changed (one
+   * `PRAGMA data_version`).
+   */
+  checkForeignWrites(): void {
+    if (this.options.readOnly || this.closed) return;
+    this.noticeForeignWrites(this.currentDataVersion());
+    this.throwIfFenced();
+  }
+
+  /** @internal wakes `waiter` on the next write here, a change of the file by another process, or close. */
   onWrite(waiter: Waiter): void {
     this.waiters.add(waiter);
-    if (this.options.readOnly && this.poller === undefined) this.schedulePoll();
+    if (this.poller === undefined) this.schedulePoll();
   }
 
   /** @internal forgets a waiter (a closed reader). */
@@ -581,7 +668,14 @@ class SqliteLog implements LogStorage {
     this.poller = this.options.scheduler.schedule(() => {
       this.poller = undefined;
       if (this.closed || this.waiters.size === 0) return;
-      const version = this.dataVersion.get() ?? 0;
+      let version: number;
+      try {
+        version = this.currentDataVersion();
+        if (!this.options.readOnly) this.noticeForeignWrites(version);
+      } catch {
+        this.wake(); // the readers meet the error themselves
+        return;
+      }
       for (const waiter of [...this.waiters]) {
         if (waiter.dataVersion === version) continue;
         this.waiters.delete(waiter);
@@ -589,6 +683,23 @@ class SqliteLog implements LogStorage {
       }
       if (this.waiters.size > 0 && this.poller === undefined) this.schedulePoll();
     }, this.options.pollMs);
+  }
+
+  private noticeForeignWrites(version: number): void {
+    if (version === this.seenDataVersion) return;
+    this.seenDataVersion = version;
+    if (this.fenced !== undefined) return;
+    const last = this.selectMaxId.get() ?? 0n;
+    if (last === this.lastSequence) return; // another connection, but not a row of the log
+    this.fence(
+      new FencedError(
+        `another process has appended to ${this.options.path} (last id ${last}, this writer's ${this.lastSequence})`,
+      ),
+    );
+  }
+
+  private fence(err: FencedError): void {
+    this.fenced ??= err;
   }
 
   private wake(): void {
@@ -643,5 +754,56 @@ class SqliteReader implements WalReader {
     if (waiter === undefined) return;
     this.log.forget(waiter); // a closed reader leaves nothing behind in the log
     waiter.wake();
+  }
+}
+
+/**
+ * The writer's write-ahead buffer as tailing scanners see it: before an entry is handed out, the
+ * file is checked for rows another process appended, which the buffer never holds. Once there
+ * are some, the readers reject {@link FencedError} instead of handing out time ticks that would
+ * pass over those rows unseen.
+ */
+class FencedBuffer implements WriteAheadBuffer {
+  constructor(
+    readonly inner: WriteAheadBuffer,
+    private readonly log: SqliteLog,
+  ) {}
+
+  async readFromExclusiveTimeTick(
+    tt: TimeTick,
+    options?: { signal?: AbortSignal },
+  ): Promise<WabReader> {
+    this.log.checkForeignWrites();
+    return new FencedBufferReader(
+      await this.inner.readFromExclusiveTimeTick(tt, options),
+      this.log,
+    );
+  }
+}
+
+class FencedBufferReader implements WabReader {
+  constructor(
+    private readonly inner: WabReader,
+    private readonly log: SqliteLog,
+  ) {}
+
+  async next(): Promise<WalMessage> {
+    const m = await this.inner.next();
+    // checked after the entry exists: a row committed before it was written is seen now
+    this.log.checkForeignWrites();
+    return m;
+  }
+
+  readBuffered(max: number): readonly WalMessage[] {
+    try {
+      this.log.checkForeignWrites();
+    } catch {
+      return []; // nothing at hand: the next next() rejects
+    }
+    return this.inner.readBuffered?.(max) ?? [];
+  }
+
+  close(): void {
+    this.inner.close();
   }
 }

@@ -3,6 +3,7 @@ import { statSync } from 'node:fs';
 import { MessageType } from '../message/message.js';
 import { messageId, type MessageId } from '../message/messageId.js';
 import type { TimeTick } from '../message/tso.js';
+import { corruptionOf } from './fileErrors.js';
 import { openDatabase, SQLITE_SCHEMA_VERSION, type SqliteDatabase } from './schema.js';
 
 /** A transaction begun in the log with neither commit nor rollback after it. */
@@ -48,7 +49,8 @@ export interface SqliteWalStats {
  * tick range, open transactions, ids and the size on disk. Opens the file read-only, so it works
  * while a writer appends. For `rxwal stats`.
  *
- * @throws ConfigError when the file is missing or not an rxwal log
+ * @throws ConfigError when the file is missing or not an rxwal log ({@link FileAccessError} when
+ * it cannot be opened); CorruptRecordError when SQLite finds it damaged
  *
  * @example
  * ```ts
@@ -69,6 +71,14 @@ export async function sqliteWalStats(path: string): Promise<SqliteWalStats> {
 
 /** @internal the stats of an open rxwal database. */
 export function readStats(db: SqliteDatabase, path: string): SqliteWalStats {
+  try {
+    return countRows(db, path);
+  } catch (err) {
+    throw corruptionOf(err, path, 'the statistics');
+  }
+}
+
+function countRows(db: SqliteDatabase, path: string): SqliteWalStats {
   return db
     .transaction((): SqliteWalStats => {
       const meta = new Map(

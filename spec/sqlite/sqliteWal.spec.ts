@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 
 import Database from 'better-sqlite3';
 
@@ -652,6 +652,35 @@ describe('openSqliteWal', () => {
       expect(error).toBeInstanceOf(ConfigError);
       expect((error as ConfigError).option).toMatch(new RegExp(`^${option}`));
     });
+
+    it.each<[string, SqliteWalOptions]>([
+      ['timeTickInterval', { timeTickInterval: 0 }],
+      ['timeTickInterval', { timeTickInterval: '5 parsecs' }],
+      ['writeAheadBuffer.capacity', { writeAheadBuffer: { capacity: -1 } }],
+      ['writeAheadBuffer.keepalive', { writeAheadBuffer: { keepalive: '5 parsecs' } }],
+      ['reorderConcurrentWrites', { reorderConcurrentWrites: 'yes' as unknown as boolean }],
+      ['random', { random: 5 as unknown as () => number }],
+      ['logger', { logger: {} as unknown as NonNullable<SqliteWalOptions['logger']> }],
+      ['busyTimeout', { busyTimeout: -1 }],
+      ['busyTimeout', { busyTimeout: '5 parsecs' }],
+    ])(
+      'checks %s read-only as read-write, before the file is touched (issue 9, item 16)',
+      async (option, options) => {
+        const existing = files.path();
+        await (await openWal(existing)).close();
+        const readOnly: unknown = await openSqliteWal(existing, {
+          ...options,
+          readOnly: true,
+        }).catch((err: unknown) => err);
+        expect(readOnly).toBeInstanceOf(ConfigError);
+        expect((readOnly as ConfigError).option).toBe(option);
+        const fresh = files.path();
+        const readWrite: unknown = await openSqliteWal(fresh, options).catch((err: unknown) => err);
+        expect(readWrite).toBeInstanceOf(ConfigError);
+        expect((readWrite as ConfigError).option).toBe(option);
+        expect(existsSync(fresh)).toBe(false);
+      },
+    );
 
     it('refuses a bad path or options with ConfigError', async () => {
       await expect(openSqliteWal('')).rejects.toBeInstanceOf(ConfigError);

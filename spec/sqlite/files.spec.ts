@@ -1,0 +1,346 @@
+/**
+ * SQLite files as a hostile operator hands them to `rxwal` (issue 9, items 3, 7, 8 and 9): damaged
+ * pages, another application's database, paths that cannot be opened, and several processes
+ * creating the same log at once. Real files and real child processes throughout. The specs run
+ * as root, who passes every permission check: the permission cases run the child as `nobody`
+ * (`setpriv`), the read-only file system is a read-only bind mount in the child's own mount
+ * namespace (`unshare --mount`).
+ */
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import {
+  chmodSync,
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  writeSync,
+} from 'node:fs';
+import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+
+import Database from 'better-sqlite3';
+
+import { CorruptRecordError } from '../../lib/errors.js';
+import { scanWal } from '../../lib/scanner/scanWal.js';
+import { openSqliteWal, sqliteWalStats } from '../../lib/sqlite/index.js';
+import { VirtualClock } from '../support/virtualTime.js';
+import { tempFiles } from './support/files.js';
+import { rxwal } from './support/rxwalProcess.js';
+
+const files = tempFiles();
+afterAll(() => files.cleanup());
+
+const NOBODY = 65534;
+const PROCESS_TIMEOUT = 120_000;
+
+/** A log of `rows` inserts written through rxwal, checkpointed into the main file and closed. */
+async function writtenLog(path: string, rows: number): Promise<void> {
+  const wal = await openSqliteWal(path, { synchronous: 'normal' });
+  for (let i = 0; i < rows; i += 100) {
+    await Promise.all(
+      Array.from({ length: 100 }, (_, j) =>
+        wal.append({ type: 'Insert', vchannel: 'v1', payload: Buffer.alloc(200, i + j) }),
+      ),
+    );
+  }
+  await wal.close(); // the last connection checkpoints the -wal file into the database
+}
+
+/** Overwrites page `page` (1-based) of an SQLite file with 0xff bytes, as a bad disk would. */
+function damagePage(path: string, page: number): void {
+  const db = new Database(path, { readonly: true });
+  const pageSize = db.pragma('page_size', { simple: true }) as number;
+  db.close();
+  const fd = openSync(path, 'r+');
+  writeSync(fd, Buffer.alloc(pageSize, 0xff), 0, pageSize, (page - 1) * pageSize);
+  closeSync(fd);
+}
+
+const digest = (path: string): string =>
+  createHash('sha256').update(readFileSync(path)).digest('hex');
+
+/** A directory `nobody` can enter (temporary directories are private to root). */
+function sharedDir(name: string): string {
+  const dir = files.path(name);
+  chmodSync(dirname(dir), 0o755);
+  mkdirSync(dir);
+  chmodSync(dir, 0o777);
+  return dir;
+}
+
+describe('damaged SQLite pages (issue 9, item 3)', () => {
+  let damaged: string;
+  beforeAll(async () => {
+    damaged = files.path('damaged.db');
+    await writtenLog(damaged, 2000);
+    const db = new Database(damaged, { readonly: true });
+    const pages = db.pragma('page_count', { simple: true }) as number;
+    db.close();
+    expect(pages).toBeGreaterThan(50);
+    damagePage(damaged, Math.floor(pages / 2)); // a page of rxwal_log rows
+  }, PROCESS_TIMEOUT);
+
+  it('a scanner ends with CorruptRecordError instead of retrying for ever', async () => {
+    const clock = new VirtualClock();
+    const wal = await openSqliteWal(damaged, { readOnly: true, scheduler: clock.scheduler });
+    let error: unknown;
+    let delivered = 0;
+    const subscription = scanWal(wal, { scheduler: clock.scheduler }).subscribe({
+      next: () => delivered++,
+      error: (err: unknown) => (error = err),
+    });
+    for (let i = 0; i < 50 && error === undefined; i++) await clock.advance(100);
+    subscription.unsubscribe();
+    await wal.close();
+    expect(error).toBeInstanceOf(CorruptRecordError);
+    expect((error as Error).message).toMatch(/damaged.db is damaged \(.*SQLITE_CORRUPT/);
+    expect(delivered).toBeLessThan(2000);
+  });
+
+  it('sqliteWalStats rejects CorruptRecordError', async () => {
+    await expect(sqliteWalStats(damaged)).rejects.toBeInstanceOf(CorruptRecordError);
+  });
+
+  it.each([
+    ['scan', ['scan', '--format', 'json']],
+    ['scan --follow', ['scan', '--follow']],
+    ['stats', ['stats']],
+  ])(
+    'rxwal %s exits 4 saying the file is damaged',
+    async (_name, [command, ...options]) => {
+      const done = await rxwal([command as string, damaged, ...options], { timeoutMs: 60_000 });
+      expect(done.code).toBe(4);
+      expect(done.stderr).toMatch(/^rxwal: corrupt record .*damaged\.db is damaged \(/);
+    },
+    PROCESS_TIMEOUT,
+  );
+});
+
+describe('another application’s database (issue 9, item 7)', () => {
+  it.each([
+    ['a database with tables and no schema version', 0],
+    ['a database with schema version 1 but no rxwal_meta', 1],
+  ])(
+    'rxwal append refuses %s with exit 4 and leaves it byte for byte as it was',
+    async (_name, userVersion) => {
+      const dir = files.path(`foreign-${userVersion}`);
+      mkdirSync(dir);
+      const path = join(dir, 'app.db');
+      const db = new Database(path); // rollback journal, as most applications leave it
+      db.exec("CREATE TABLE users (name TEXT); INSERT INTO users VALUES ('ada')");
+      db.pragma(`user_version = ${userVersion}`);
+      db.close();
+      const before = digest(path);
+      const done = await rxwal(['append', path], { input: '{"type":"Insert"}\n' });
+      expect(done.code).toBe(4);
+      expect(done.stderr).toMatch(/is not an rxwal log/);
+      expect(digest(path)).toBe(before);
+      expect(existsSync(`${path}-wal`)).toBe(false);
+      const after = new Database(path, { readonly: true });
+      expect(after.pragma('journal_mode', { simple: true })).toBe('delete');
+      after.close();
+    },
+    PROCESS_TIMEOUT,
+  );
+});
+
+describe('paths that cannot be opened are not corrupt logs (issue 9, item 8)', () => {
+  let healthy: string;
+  let dir: string;
+  beforeAll(async () => {
+    dir = sharedDir('shared');
+    healthy = join(dir, 'healthy.db');
+    await writtenLog(healthy, 100);
+  }, PROCESS_TIMEOUT);
+
+  it(
+    'a missing parent directory: exit 1 naming it',
+    async () => {
+      const path = join(dir, 'no-such-dir', 'p0.db');
+      const done = await rxwal(['append', path], { input: '{"type":"Insert"}\n' });
+      expect(done).toMatchObject({ code: 1, stdout: '' });
+      expect(done.stderr).toBe(
+        `rxwal: ${path} cannot be opened: its directory ${join(dir, 'no-such-dir')} does not exist\n`,
+      );
+    },
+    PROCESS_TIMEOUT,
+  );
+
+  it(
+    'a directory given as the path: exit 1, for scan and append',
+    async () => {
+      const scan = await rxwal(['scan', dir]);
+      expect(scan).toMatchObject({ code: 1, stdout: '' });
+      expect(scan.stderr).toBe(`rxwal: ${dir} cannot be opened: it is a directory, not a file\n`);
+      const append = await rxwal(['append', dir], { input: '{"type":"Insert"}\n' });
+      expect(append.code).toBe(1);
+      expect(append.stderr).toMatch(/it is a directory, not a file/);
+    },
+    PROCESS_TIMEOUT,
+  );
+
+  it(
+    'a file of mode 000 (as nobody): exit 1, permission denied, for scan, stats and append',
+    async () => {
+      const locked = join(dir, 'mode000.db');
+      await writtenLog(locked, 10);
+      chmodSync(locked, 0o000);
+      for (const args of [
+        ['scan', locked],
+        ['stats', locked],
+        ['append', locked],
+      ]) {
+        const done = await rxwal(args, { asNobody: true, input: '{"type":"Insert"}\n' });
+        expect({ args, code: done.code }).toEqual({ args, code: 1 });
+        expect(done.stderr).toMatch(/cannot be opened: permission denied: no read(-write)? access/);
+      }
+      expect(process.getuid?.()).toBe(0); // the point of running as nobody
+      expect(NOBODY).toBe(65534);
+    },
+    PROCESS_TIMEOUT,
+  );
+
+  it(
+    'a read-only directory (as nobody): append exits 1 naming the directory; the log is intact',
+    async () => {
+      const readOnlyDir = sharedDir('read-only-dir');
+      const log = join(readOnlyDir, 'p0.db');
+      await writtenLog(log, 10);
+      chmodSync(log, 0o666);
+      chmodSync(readOnlyDir, 0o555);
+      const before = digest(log);
+      const done = await rxwal(['append', log], { asNobody: true, input: '{"type":"Insert"}\n' });
+      expect(done.code).toBe(1);
+      expect(done.stderr).toBe(
+        `rxwal: ${log} cannot be opened: permission denied: no write access to its directory ${readOnlyDir} (SQLite creates -wal and -shm files there)\n`,
+      );
+      expect(digest(log)).toBe(before);
+      chmodSync(readOnlyDir, 0o777);
+    },
+    PROCESS_TIMEOUT,
+  );
+
+  it(
+    'a read-only file system (a read-only bind mount): append exits 1 saying so',
+    async () => {
+      const mounted = sharedDir('read-only-fs');
+      const log = join(mounted, 'p0.db');
+      await writtenLog(log, 10);
+      const before = digest(log);
+      const done = await rxwal(['append', log], {
+        readOnlyMount: mounted,
+        input: '{"type":"Insert"}\n',
+      });
+      expect(done.code).toBe(1);
+      expect(done.stderr).toMatch(/cannot be opened: the file is on a read-only file system\n$/);
+      expect(digest(log)).toBe(before);
+      const newFile = await rxwal(['append', join(mounted, 'new.db')], {
+        readOnlyMount: mounted,
+        input: '{"type":"Insert"}\n',
+      });
+      expect(newFile.code).toBe(1);
+      expect(newFile.stderr).toMatch(/its directory .* is on a read-only file system\n$/);
+    },
+    PROCESS_TIMEOUT,
+  );
+
+  it(
+    'a missing native binding: exit 1 saying so, for scan and append',
+    async () => {
+      const preload = join(__dirname, 'support', 'withoutNativeBinding.cjs');
+      for (const args of [
+        ['scan', healthy],
+        ['append', join(dir, 'new.db')],
+      ]) {
+        const done = await rxwal(args, { preload, input: '{"type":"Insert"}\n' });
+        expect({ args, code: done.code }).toEqual({ args, code: 1 });
+        expect(done.stderr).toMatch(/better-sqlite3's native binding could not be loaded/);
+      }
+    },
+    PROCESS_TIMEOUT,
+  );
+
+  it(
+    'a healthy log still scans with exit 0, and a file that is not a database still exits 4',
+    async () => {
+      expect((await rxwal(['scan', healthy, '--format', 'json'])).code).toBe(0);
+      const text = join(dir, 'notes.db');
+      const fd = openSync(text, 'w');
+      writeSync(fd, 'not a database\n'.repeat(100));
+      closeSync(fd);
+      const done = await rxwal(['scan', text]);
+      expect(done.code).toBe(4);
+      expect(done.stderr).toMatch(/is not an rxwal log: is not an SQLite database/);
+    },
+    PROCESS_TIMEOUT,
+  );
+});
+
+describe('creating a new log from several processes at once (issue 9, item 9)', () => {
+  /** A child process running a script of ./support, its stdout lines collected. */
+  function child(
+    script: string,
+    args: string[],
+  ): { lines: string[]; exited: Promise<number | null> } {
+    const proc = spawn(
+      process.execPath,
+      ['--import', 'tsx', join(__dirname, 'support', script), ...args],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
+    const lines: string[] = [];
+    createInterface({ input: proc.stdout }).on('line', (line) => lines.push(line));
+    const timer = setTimeout(() => proc.kill('SIGKILL'), 60_000);
+    const exited = new Promise<number | null>((resolveExit) =>
+      proc.on('close', (code) => {
+        clearTimeout(timer);
+        resolveExit(code);
+      }),
+    );
+    return { lines, exited };
+  }
+
+  it(
+    'an open that meets a creation in progress waits for it and then uses its schema',
+    async () => {
+      const path = files.path('held.db');
+      const holder = child('lockHolder.ts', [path, '1500']);
+      const deadline = Date.now() + 60_000;
+      while (!holder.lines.includes('locked') && Date.now() < deadline)
+        await new Promise((resolveWait) => setTimeout(resolveWait, 10));
+      expect(holder.lines).toEqual(['locked']);
+      // blocks (busy timeout) until the holder commits, then finds its schema
+      const wal = await openSqliteWal(path, { busyTimeout: '60s' });
+      expect(wal.channel).toBe('first'); // the holder's schema, committed while we waited
+      await wal.append({ type: 'Insert', payload: Buffer.from('x') });
+      await wal.close();
+      expect(await holder.exited).toBe(0);
+      expect(holder.lines).toEqual(['locked', 'committed']);
+    },
+    PROCESS_TIMEOUT,
+  );
+
+  it(
+    'six processes creating the same file at the same moment all open it, one schema',
+    async () => {
+      for (let round = 0; round < 3; round++) {
+        const path = files.path(`race-${round}.db`);
+        const startAt = String(Date.now() + 2000);
+        const creators = Array.from({ length: 6 }, () => child('creator.ts', [path, startAt]));
+        const codes = await Promise.all(creators.map((c) => c.exited));
+        expect(creators.map((c) => c.lines.join(' '))).toEqual(Array(6).fill('ok'));
+        expect(codes).toEqual(Array(6).fill(0));
+        const db = new Database(path, { readonly: true });
+        expect(
+          db.prepare("SELECT count(*) FROM rxwal_meta WHERE key = 'format'").pluck().get(),
+        ).toBe(1);
+        expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+        db.close();
+      }
+    },
+    PROCESS_TIMEOUT * 2,
+  );
+});
