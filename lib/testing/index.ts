@@ -10,3 +10,4 @@
 export { parseWalMessage, walMessages, formatWalMessage } from './notation.js';
 export { createWalTestScheduler, normalizeWalValues } from './scheduler.js';
 export { seededRandom, randomInt } from './random.js';
+export { settle, VirtualClock } from './virtualClock.js';

@@ -15,7 +15,7 @@ import {
 } from '../../lib/prometheus/index.js';
 import { scanWal } from '../../lib/scanner/scanWal.js';
 import { createMemoryWal, type MemoryWal } from '../../lib/wal/memoryWal.js';
-import { settle, VirtualClock } from '../support/virtualTime.js';
+import { settle, VirtualClock } from '../../lib/testing/index.js';
 
 type Labels = Record<string, string | number>;
 
