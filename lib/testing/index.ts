@@ -1,9 +1,10 @@
 /**
- * rxwal/testing — helpers for marble tests of WAL pipelines.
+ * rxwal/testing — helpers for marble tests of WAL pipelines (`createWalTestScheduler`,
+ * `walMessages`) and for tests of whole scanners in virtual time (`VirtualClock`, `scriptedWal`).
  *
  * @example
  * ```ts
- * import { createWalTestScheduler, walMessages } from 'rxwal/testing';
+ * import { createWalTestScheduler, scriptedWal, VirtualClock, walMessages } from 'rxwal/testing';
  * ```
  * @packageDocumentation
  */

@@ -99,5 +99,5 @@ describe('rxwal/testing without jest', () => {
     expect(run.stdout).toMatch(/^# pass 2$/m);
     expect(run.stdout).toMatch(/^# fail 0$/m);
     expect(run.status).toBe(0);
-  });
+  }, 60_000);
 });
