@@ -1,4 +1,15 @@
-import { mkdtempSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -15,11 +26,12 @@ import {
 } from 'rxjs';
 
 import { pauseFromFile, type PauseFileSubject } from '../../lib/config/pauseFromFile.js';
-import { ConfigError } from '../../lib/errors.js';
+import { ConfigError, WalError } from '../../lib/errors.js';
 import type { Logger } from '../../lib/observability/logger.js';
 import { createInMemoryMetrics } from '../../lib/observability/metrics.js';
 import { scanWal } from '../../lib/scanner/scanWal.js';
 import { createMemoryWal } from '../../lib/wal/memoryWal.js';
+import { VirtualClock } from '../../lib/testing/index.js';
 
 /** How long a test waits for a file-system event before failing. */
 const EVENT_TIMEOUT_MS = 5000;
@@ -141,14 +153,9 @@ describe('pauseFromFile', () => {
       expect(errors[0]?.reason).toMatch(why);
     });
 
-    test('a directory in the file’s place is invalid', () => {
-      const { logger, lines } = recordingLogger();
-      const sub = join(dir, 'sub');
-      mkdtempSync(sub);
-      const pause$ = pauseFromFile(dir, { logger });
-      opened.push(pause$);
-      expect(pause$.getValue()).toBe(true);
-      expect(lines.find((l) => l.level === 50)?.reason).toMatch(/cannot read it/);
+    test('a directory in the file’s place is refused with ConfigError', () => {
+      expect(() => pauseFromFile(dir)).toThrow(ConfigError);
+      expect(() => pauseFromFile(dir)).toThrow(/is a directory, not a regular file/);
     });
   });
 
@@ -204,11 +211,12 @@ describe('pauseFromFile', () => {
     const timersBefore = resources('Timeout');
     const pause$ = open({ debounce: '1h' });
     expect(resources('FSEventWrap')).toBe(watchersBefore + 1);
+    expect(resources('Timeout')).toBe(timersBefore + 1); // the poll
     let completed = false;
     pause$.subscribe({ complete: () => (completed = true) });
 
     write({ pauseConsumption: true }); // starts the debounce timer, which will not fire for 1h
-    await eventually(() => resources('Timeout') > timersBefore, 'the debounce timer');
+    await eventually(() => resources('Timeout') > timersBefore + 1, 'the debounce timer');
 
     pause$.close();
     expect(completed).toBe(true);
@@ -243,7 +251,7 @@ describe('pauseFromFile', () => {
     const { logger, waitFor } = recordingLogger();
     const pause$ = open({ logger });
     expect(pause$.getValue()).toBe(true);
-    const stopped = waitFor(/directory was removed; no longer following/);
+    const stopped = waitFor(/directory was removed; watching stopped, polling goes on/);
     rmSync(dir, { recursive: true });
     await stopped;
     await until(pause$, false); // the file went with it: not paused
@@ -264,17 +272,20 @@ describe('pauseFromFile', () => {
         return asyncScheduler.schedule(work, delay, state);
       },
     } as SchedulerLike;
-    const pause$ = open({ scheduler, debounce: '20ms' });
+    const pause$ = open({ scheduler, debounce: '20ms', pollInterval: '5s' });
     write({ pauseConsumption: true });
     await until(pause$, true);
-    expect(delays.length).toBeGreaterThan(0);
-    expect(delays.every((d) => d === 20)).toBe(true);
+    expect(delays[0]).toBe(5_000); // the poll
+    expect(delays.length).toBeGreaterThan(1);
+    expect(delays.slice(1).every((d) => d === 20)).toBe(true);
   });
 
   test('bad arguments throw ConfigError', () => {
     expect(() => pauseFromFile('')).toThrow(ConfigError);
     expect(() => pauseFromFile(join(dir, 'missing-dir', 'pause.json'))).toThrow(/must exist/);
     expect(() => pauseFromFile(file, { debounce: 'soon' })).toThrow(ConfigError);
+    expect(() => pauseFromFile(file, { pollInterval: 0 })).toThrow(/pollInterval/);
+    expect(() => pauseFromFile(file, { pollInterval: 'often' })).toThrow(/pollInterval/);
     expect(() => pauseFromFile(file, { initial: 'yes' as unknown as boolean })).toThrow(
       ConfigError,
     );
@@ -308,5 +319,205 @@ describe('pauseFromFile', () => {
     expect(metrics.snapshot().pauseDurationsMs).toHaveLength(1);
     sub.unsubscribe();
     await wal.close();
+  });
+});
+
+function mkfifo(path: string): void {
+  const made = spawnSync('mkfifo', [path]);
+  if (made.status !== 0) throw new Error(`mkfifo failed: ${String(made.stderr)}`);
+}
+
+describe('pauseFromFile: only regular files (issue 9 item 11)', () => {
+  let dir: string;
+  const opened: PauseFileSubject[] = [];
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'rxwal-pause-kind-'));
+  });
+  afterEach(() => {
+    for (const pause$ of opened.splice(0)) pause$.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('a named pipe as the pause file is refused at once, in a process of its own (it used to block)', () => {
+    const fifo = join(dir, 'pause.json');
+    mkfifo(fifo);
+    const run = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', join(__dirname, 'support', 'openPauseFile.ts'), fifo],
+      { cwd: join(__dirname, '..', '..'), encoding: 'utf8', timeout: 30_000 },
+    );
+    expect(run.signal).toBeNull(); // not killed by the timeout: it did not block
+    expect(run.stdout).toMatch(
+      /ConfigError: invalid path: is a named pipe \(FIFO\), not a regular file \(or a symlink to one\): reading it would block the process/,
+    );
+    expect(run.status).toBe(1);
+  }, 60_000);
+
+  test.each([
+    ['a symlink to a named pipe', 'a named pipe (FIFO)', (target: string) => mkfifo(target)],
+    ['a symlink to a directory', 'a directory', (target: string) => mkdirSync(target)],
+    ['a symlink to a character device', 'a character device', () => '/dev/null'],
+  ])('%s is refused with ConfigError naming what it is', (_name, kind, make) => {
+    const target = join(dir, 'target');
+    const made = make(target);
+    const file = join(dir, 'pause.json');
+    symlinkSync(typeof made === 'string' ? made : target, file);
+    expect(() => pauseFromFile(file)).toThrow(ConfigError);
+    expect(() => pauseFromFile(file)).toThrow(`is ${kind}, not a regular file`);
+  });
+
+  test('a socket is refused', async () => {
+    const socket = join(dir, 'pause.sock');
+    const server: Server = createServer();
+    await new Promise<void>((resolve) => server.listen(socket, resolve));
+    try {
+      expect(() => pauseFromFile(socket)).toThrow(/is a socket, not a regular file/);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  test('a symlink to a regular file is followed; a dangling one means missing', () => {
+    writeFileSync(join(dir, 'real.json'), JSON.stringify({ pauseConsumption: true }));
+    symlinkSync(join(dir, 'real.json'), join(dir, 'pause.json'));
+    symlinkSync(join(dir, 'nowhere.json'), join(dir, 'dangling.json'));
+    const followed = pauseFromFile(join(dir, 'pause.json'), { pollInterval: Infinity });
+    const dangling = pauseFromFile(join(dir, 'dangling.json'), { pollInterval: Infinity });
+    opened.push(followed, dangling);
+    expect(followed.getValue()).toBe(true);
+    expect(dangling.getValue()).toBe(false);
+  });
+
+  test('a named pipe that takes the file’s place later is logged, never read, and keeps the state', async () => {
+    const file = join(dir, 'pause.json');
+    writeFileSync(file, JSON.stringify({ pauseConsumption: true }));
+    const { logger, waitFor } = recordingLogger();
+    const pause$ = pauseFromFile(file, { logger, debounce: 10 });
+    opened.push(pause$);
+    const refused = waitFor(/invalid pause file; keeping the current state/);
+    const fifo = join(dir, 'fifo');
+    mkfifo(fifo);
+    renameSync(fifo, file);
+    await refused; // the read did not block: the worker is still running
+    expect(pause$.getValue()).toBe(true);
+
+    const temporary = join(dir, 'pause.json.tmp');
+    writeFileSync(temporary, JSON.stringify({ pauseConsumption: false }));
+    renameSync(temporary, file);
+    await until(pause$, false);
+  });
+});
+
+describe('pauseFromFile: symlinks and directory swaps (issue 9 item 17)', () => {
+  let dir: string;
+  const opened: PauseFileSubject[] = [];
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'rxwal-pause-k8s-'));
+  });
+  afterEach(() => {
+    for (const pause$ of opened.splice(0)) pause$.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** Writes a timestamped data directory as the kubelet's atomic writer does, and returns its name. */
+  const dataDir = (stamp: string, paused: boolean): string => {
+    const name = `..2026_11_30_${stamp}.000000001`;
+    mkdirSync(join(dir, name));
+    writeFileSync(join(dir, name, 'pause.json'), JSON.stringify({ pauseConsumption: paused }));
+    return name;
+  };
+  /** Points `..data` at `name` the kubelet's way: a new symlink renamed over the old one. */
+  const swapData = (name: string, old?: string): void => {
+    symlinkSync(name, join(dir, '..data_tmp'));
+    renameSync(join(dir, '..data_tmp'), join(dir, '..data'));
+    if (old !== undefined) rmSync(join(dir, old), { recursive: true });
+  };
+
+  test('follows a Kubernetes ConfigMap update (..data swapped by rename) from true to false and back', async () => {
+    const first = dataDir('15_00_00', true);
+    swapData(first);
+    symlinkSync(join('..data', 'pause.json'), join(dir, 'pause.json'));
+    // the poll is off: the directory watcher alone must see the swap
+    const pause$ = pauseFromFile(join(dir, 'pause.json'), { debounce: 10, pollInterval: Infinity });
+    opened.push(pause$);
+    expect(pause$.getValue()).toBe(true);
+
+    const second = dataDir('15_01_00', false);
+    swapData(second, first);
+    await until(pause$, false);
+
+    const third = dataDir('15_02_00', true);
+    swapData(third, second);
+    await until(pause$, true);
+  });
+
+  test('the poll sees a change behind a symlink into a directory nobody watches', async () => {
+    const elsewhere = mkdtempSync(join(tmpdir(), 'rxwal-pause-target-'));
+    try {
+      const target = join(elsewhere, 'pause.json');
+      writeFileSync(target, JSON.stringify({ pauseConsumption: true }));
+      symlinkSync(target, join(dir, 'pause.json'));
+      const clock = new VirtualClock();
+      const pause$ = pauseFromFile(join(dir, 'pause.json'), {
+        debounce: 10,
+        pollInterval: '1s',
+        scheduler: clock.scheduler,
+      });
+      opened.push(pause$);
+      writeFileSync(target, JSON.stringify({ pauseConsumption: false, padding: 'a new size' }));
+      await clock.advance(999);
+      expect(pause$.getValue()).toBe(true); // no poll yet, and no event in the watched directory
+      await clock.advance(11); // the poll at 1 s, its debounced read at 1.01 s
+      expect(pause$.getValue()).toBe(false);
+    } finally {
+      rmSync(elsewhere, { recursive: true, force: true });
+    }
+  });
+
+  test('a removed directory is watched again once it is back', async () => {
+    const file = join(dir, 'pause.json');
+    writeFileSync(file, JSON.stringify({ pauseConsumption: true }));
+    const { logger, waitFor } = recordingLogger();
+    const clock = new VirtualClock();
+    const pause$ = pauseFromFile(file, { logger, debounce: 10, scheduler: clock.scheduler });
+    opened.push(pause$);
+    const stopped = waitFor(/directory was removed; watching stopped/);
+    rmSync(dir, { recursive: true });
+    await stopped;
+    await clock.advance(10);
+    expect(pause$.getValue()).toBe(false); // the file went with it
+
+    mkdirSync(dir);
+    writeFileSync(file, JSON.stringify({ pauseConsumption: true }));
+    const again = waitFor(/watching the pause file again/);
+    await clock.advance(1_000);
+    await again;
+    await clock.advance(10);
+    expect(pause$.getValue()).toBe(true);
+    // and the new watcher sees the next change
+    writeFileSync(file, JSON.stringify({ pauseConsumption: false }));
+    await eventually(() => clock.pendingTimers > 1, 'the debounce after an event'); // poll + debounce
+    await clock.advance(10);
+    expect(pause$.getValue()).toBe(false);
+  });
+});
+
+describe('pauseFromFile without Node built-ins (issue 10: the root entry loads none)', () => {
+  test('a runtime without process.getBuiltinModule gets a clear error', () => {
+    const original = Object.getOwnPropertyDescriptor(process, 'getBuiltinModule');
+    Object.defineProperty(process, 'getBuiltinModule', { value: undefined, configurable: true });
+    try {
+      expect(() => pauseFromFile('pause.json')).toThrow(WalError);
+      expect(() => pauseFromFile('pause.json')).toThrow(/needs Node\.js ≥ 20\.16/);
+    } finally {
+      if (original !== undefined) Object.defineProperty(process, 'getBuiltinModule', original);
+    }
+  });
+
+  test('the module imports no Node built-in at load time (types only)', () => {
+    const source = readFileSync(join(__dirname, '../../lib/config/pauseFromFile.ts'), 'utf8');
+    const imports = [...source.matchAll(/^import (type )?.* from '(node:[^']+)';$/gm)];
+    expect(imports.length).toBeGreaterThan(0);
+    expect(imports.every((m) => m[1] === 'type ')).toBe(true);
   });
 });

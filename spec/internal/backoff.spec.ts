@@ -2,7 +2,7 @@ import { Subscription, VirtualTimeScheduler } from 'rxjs';
 
 import { ConfigError } from '../../lib/errors.js';
 import { Backoff, DEFAULT_BACKOFF, sleep } from '../../lib/internal/backoff.js';
-import { settle } from '../support/virtualTime.js';
+import { settle } from '../../lib/testing/index.js';
 
 function delays(backoff: Backoff, n: number): number[] {
   return Array.from({ length: n }, () => backoff.nextDelay());

@@ -1,6 +1,6 @@
 import { Waiters } from '../../lib/internal/waiters.js';
 import { watch } from '../support/promises.js';
-import { settle } from '../support/virtualTime.js';
+import { settle } from '../../lib/testing/index.js';
 
 describe('Waiters', () => {
   test('wakes each waiting callback once, not the ones deleted before', () => {

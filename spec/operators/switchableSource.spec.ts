@@ -10,7 +10,7 @@ import { createMemoryWal, type MemoryWal } from '../../lib/wal/memoryWal.js';
 import type { ReadableWal, WalReader } from '../../lib/wal/wal.js';
 import type { WriteAheadBuffer } from '../../lib/wal/writeAheadBuffer.js';
 import { formatWalMessage } from '../../lib/testing/notation.js';
-import { settle, VirtualClock } from '../support/virtualTime.js';
+import { settle, VirtualClock } from '../../lib/testing/index.js';
 
 /** Wraps a WAL so tests can make its readers fail or end. */
 function faultyWal(

@@ -16,7 +16,7 @@ import {
 import { pauseGate } from '../../lib/operators/pauseGate.js';
 import { scanWal } from '../../lib/scanner/scanWal.js';
 import { createMemoryWal, type MemoryWal } from '../../lib/wal/memoryWal.js';
-import { settle, VirtualClock } from '../support/virtualTime.js';
+import { settle, VirtualClock } from '../../lib/testing/index.js';
 
 type Labels = Record<string, string | number>;
 

@@ -18,7 +18,7 @@ import { scanWal, type ScanOptions } from '../../lib/scanner/scanWal.js';
 import { createMemoryWal, type MemoryWal } from '../../lib/wal/memoryWal.js';
 import type { ReadableWal, WalTxn } from '../../lib/wal/wal.js';
 import { seededRandom } from '../support/random.js';
-import { VirtualClock } from '../support/virtualTime.js';
+import { VirtualClock } from '../../lib/testing/index.js';
 import {
   buildRawLog,
   checkpointAfter,

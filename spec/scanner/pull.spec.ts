@@ -8,7 +8,7 @@ import {
 } from '../../lib/observability/metrics.js';
 import { scanWal } from '../../lib/scanner/scanWal.js';
 import { createMemoryWal } from '../../lib/wal/memoryWal.js';
-import { settle } from '../support/virtualTime.js';
+import { settle } from '../../lib/testing/index.js';
 
 /** Counts what the scanner read (every message passes the absent deliver filters). */
 function readCounter(): ScannerMetrics & { read: number; pendingBytes: number } {

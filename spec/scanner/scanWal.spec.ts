@@ -16,7 +16,7 @@ import { scanWal } from '../../lib/scanner/scanWal.js';
 import { formatWalMessage } from '../../lib/testing/notation.js';
 import { createMemoryWal, type MemoryWal } from '../../lib/wal/memoryWal.js';
 import type { ReadableWal } from '../../lib/wal/wal.js';
-import { settle, VirtualClock } from '../support/virtualTime.js';
+import { settle, VirtualClock } from '../../lib/testing/index.js';
 
 describe('scanWal', () => {
   let clock: VirtualClock;

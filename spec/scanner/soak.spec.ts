@@ -13,7 +13,7 @@ import { BehaviorSubject, type Subscription } from 'rxjs';
 import { createInMemoryMetrics } from '../../lib/observability/metrics.js';
 import { scanWal } from '../../lib/scanner/scanWal.js';
 import { createMemoryWal } from '../../lib/wal/memoryWal.js';
-import { settle, VirtualClock } from '../support/virtualTime.js';
+import { settle, VirtualClock } from '../../lib/testing/index.js';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;

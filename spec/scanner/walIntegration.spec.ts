@@ -13,7 +13,7 @@ import { scanWal } from '../../lib/scanner/scanWal.js';
 import { createMemoryWal } from '../../lib/wal/memoryWal.js';
 import type { ReadableWal } from '../../lib/wal/wal.js';
 import { between, seededRandom } from '../support/random.js';
-import { VirtualClock } from '../support/virtualTime.js';
+import { VirtualClock } from '../../lib/testing/index.js';
 import { checkDelivery, readAll, writeWorkload } from '../support/walWorkload.js';
 
 describe('reference § 8.9 WAL integration', () => {

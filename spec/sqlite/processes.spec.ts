@@ -12,7 +12,7 @@ import { DeliverFilter } from '../../lib/options/deliverFilter.js';
 import { DeliverPolicy } from '../../lib/options/deliverPolicy.js';
 import { scanWal } from '../../lib/scanner/scanWal.js';
 import { openSqliteWal, sqliteWalStats, type SqliteWal } from '../../lib/sqlite/index.js';
-import { VirtualClock } from '../support/virtualTime.js';
+import { VirtualClock } from '../../lib/testing/index.js';
 import { tempFiles } from './support/files.js';
 
 const files = tempFiles();

@@ -12,7 +12,7 @@ import { openSqliteWal, type SqliteWal } from '../../lib/sqlite/index.js';
 import { formatWalMessage } from '../../lib/testing/notation.js';
 import type { ReadableWal } from '../../lib/wal/wal.js';
 import { between, seededRandom } from '../support/random.js';
-import { VirtualClock } from '../support/virtualTime.js';
+import { VirtualClock } from '../../lib/testing/index.js';
 import { checkDelivery, readAll, writeWorkload } from '../support/walWorkload.js';
 import { tempFiles } from './support/files.js';
 

@@ -24,7 +24,7 @@ import {
   type SqliteWalOptions,
 } from '../../lib/sqlite/index.js';
 import type { WalReader } from '../../lib/wal/wal.js';
-import { settle, VirtualClock } from '../support/virtualTime.js';
+import { settle, VirtualClock } from '../../lib/testing/index.js';
 import { tempFiles } from './support/files.js';
 import { watch } from '../support/promises.js';
 

@@ -8,7 +8,7 @@ import { isTxnMessage, type WalMessage } from '../../lib/message/message.js';
 import type { ScanObservable } from '../../lib/scanner/scanWal.js';
 import type { Wal } from '../../lib/wal/wal.js';
 import { between } from './random.js';
-import type { VirtualClock } from './virtualTime.js';
+import type { VirtualClock } from '../../lib/testing/index.js';
 
 /** What a v1 consumer must see: a plain insert, or a committed transaction. */
 export interface Expected {

@@ -4,7 +4,7 @@ import { messageId } from '../../lib/message/messageId.js';
 import { DeliverPolicy } from '../../lib/options/deliverPolicy.js';
 import { createMemoryWal, DEFAULT_READ_BATCH, type MemoryWal } from '../../lib/wal/memoryWal.js';
 import type { WalReader } from '../../lib/wal/wal.js';
-import { settle, VirtualClock } from '../support/virtualTime.js';
+import { settle, VirtualClock } from '../../lib/testing/index.js';
 import { watch } from '../support/promises.js';
 
 /** A raw log of `n` inserts with ticks 101, 102, … (ids 1..n). */

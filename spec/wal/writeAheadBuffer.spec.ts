@@ -10,7 +10,7 @@ import {
   resolveWabOptions,
   type WabReader,
 } from '../../lib/wal/writeAheadBuffer.js';
-import { settle } from '../support/virtualTime.js';
+import { settle } from '../../lib/testing/index.js';
 import { seededRandom } from '../support/random.js';
 import { watch } from '../support/promises.js';
 

@@ -15,7 +15,7 @@ import { createMemoryWal, type MemoryWal, type MemoryWalOptions } from '../../li
 import type { WalTxn } from '../../lib/wal/wal.js';
 import { MemoryWriteAheadBuffer, type WabReader } from '../../lib/wal/writeAheadBuffer.js';
 import { WalWriter, type LogStorage } from '../../lib/wal/writer.js';
-import { settle, VirtualClock } from '../support/virtualTime.js';
+import { settle, VirtualClock } from '../../lib/testing/index.js';
 import { seededRandom } from '../support/random.js';
 
 const START_MS = 1_000;
