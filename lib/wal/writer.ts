@@ -103,6 +103,8 @@ export class WalWriter {
   private writing: Promise<void> = Promise.resolve();
   private dataSinceTick = false;
   private timerTickInFlight = false;
+  /** `scheduler.now()` when the last periodic time tick was queued (by the timer or an append). */
+  private lastPeriodicTickAt = 0;
   private requestedTickPending = false;
   private state: 'idle' | 'running' | 'closing' | 'closed' = 'idle';
   private lastWrittenId: MessageId | undefined;
@@ -240,10 +242,14 @@ export class WalWriter {
   private start(): void {
     if (this.state !== 'idle') return;
     this.state = 'running';
+    this.lastPeriodicTickAt = this.scheduler.now();
     this.enqueueTick(true).catch((err: unknown) =>
       this.logger.error({ err }, 'first time tick failed'),
     );
     const tick = (): void => {
+      // The buffer's maintenance (reference § 3.7.3): expired entries go even when no tick can
+      // reach the buffer (a write in flight or failing), not only on the next append.
+      this.buffer?.evict();
       this.onTimer();
       if (this.state === 'running') this.timer = this.scheduler.schedule(tick, this.intervalMs);
     };
@@ -253,6 +259,7 @@ export class WalWriter {
   private onTimer(): void {
     if (this.timerTickInFlight || this.state !== 'running') return;
     this.timerTickInFlight = true;
+    this.lastPeriodicTickAt = this.scheduler.now();
     this.enqueueTick(false)
       .catch((err: unknown) => this.logger.warn({ err }, 'periodic time tick failed'))
       .finally(() => {
@@ -330,13 +337,29 @@ export class WalWriter {
 
   /** Queues `record` for the next batch; its promise settles when the batch is written. */
   private enqueue(record: PendingRecord): Promise<WalMessage> {
-    if (record.type !== MessageType.TimeTick) this.dataSinceTick = true;
-    return new Promise<WalMessage>((resolve, reject) => {
+    const written = new Promise<WalMessage>((resolve, reject) => {
       record.resolve = resolve;
       record.reject = reject;
       this.pending.push(record);
       this.scheduleFlush();
     });
+    if (record.type !== MessageType.TimeTick) {
+      this.dataSinceTick = true;
+      this.tickIfDue();
+    }
+    return written;
+  }
+
+  /**
+   * Queues the periodic time tick from the append path once an interval has passed since the
+   * last one: a loop of awaited appends runs in microtasks and never lets the timer fire, so the
+   * ticks must not depend on it (DESIGN "The writer side"). The tick follows the record just
+   * queued, in the same batch.
+   */
+  private tickIfDue(): void {
+    if (this.state !== 'running') return;
+    if (this.scheduler.now() - this.lastPeriodicTickAt < this.intervalMs) return;
+    this.onTimer();
   }
 
   private scheduleFlush(): void {

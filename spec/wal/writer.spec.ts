@@ -210,6 +210,77 @@ describe('WalWriter (through createMemoryWal)', () => {
       await wal.close();
     });
 
+    it('a loop of awaited appends that never lets the timer run still writes a tick each interval (issue 9 item 4)', async () => {
+      // Time passes (scheduler.now() moves) but no timer action runs: what a tight loop of
+      // awaited appends does to the event loop.
+      const { clock, wal } = setup({ timeTickInterval: 200 });
+      for (let i = 0; i < 1_000; i++) {
+        clock.scheduler.frame += 1;
+        await wal.append(insert('v1', i));
+      }
+      expect(clock.scheduler.actions.length).toBeGreaterThan(0); // the interval timer never ran
+      const ticks = (await readLog(wal)).filter((m) => m.type === MessageType.TimeTick);
+      // the start-up tick at the first append (1 ms in), then one persisted tick per 200 ms
+      expect(ticks.map((t) => tso.physical(t.timeTick) - START_MS)).toEqual([
+        1, 201, 401, 601, 801,
+      ]);
+      expect(ticks.every((t) => t.persisted)).toBe(true);
+      await wal.close();
+    });
+
+    it('a tick written from the append path follows the append that found it due, in the same batch (issue 9 item 4)', async () => {
+      const { clock, wal } = setup({ timeTickInterval: 100 });
+      await wal.append(insert());
+      clock.scheduler.frame += 100; // due, and the timer has not run
+      const [a, b] = await Promise.all([
+        wal.append(insert('v1', 'a')),
+        wal.append(insert('v1', 'b')),
+      ]);
+      const log = await readLog(wal);
+      expect(log.map((m) => m.type)).toEqual([
+        MessageType.TimeTick,
+        MessageType.Insert,
+        MessageType.Insert,
+        MessageType.TimeTick,
+        MessageType.Insert,
+      ]);
+      expect(log[2]).toBe(a);
+      expect(log[4]).toBe(b);
+      const tick = log[3] as WalMessage;
+      expect(tick.timeTick).toBeGreaterThan((a as WalMessage).timeTick);
+      expect(tick.timeTick).toBeLessThan((b as WalMessage).timeTick);
+      // the timer, when it runs at the same instant, finds the tick already written
+      await clock.advance(0);
+      expect(wal.length).toBe(5);
+      await wal.close();
+    });
+
+    it('on real time, a tight loop of awaited appends writes ticks at the interval (issue 9 item 4)', async () => {
+      const wal = createMemoryWal({ channel: 'real', timeTickInterval: 20 });
+      const start = Date.now();
+      let appended = 0;
+      let previous = start;
+      let slowestTurnMs = 0; // the longest time between two appends of the loop
+      while (Date.now() - start < 300) {
+        await wal.append(insert('v1', appended++));
+        const now = Date.now();
+        slowestTurnMs = Math.max(slowestTurnMs, now - previous);
+        previous = now;
+      }
+      const ticks = (await readLog(wal)).filter((m) => m.type === MessageType.TimeTick);
+      const at = ticks.map((t) => tso.physical(t.timeTick));
+      // a timer starved by the loop would have written only the start-up tick
+      expect(ticks.length).toBeGreaterThanOrEqual(5);
+      for (let i = 1; i < at.length; i++) {
+        const gap = (at[i] as number) - (at[i - 1] as number);
+        // never more often than the interval (less 1 ms: the due check and the tick's clock
+        // read Date.now() apart), and written by the first append after it came due
+        expect(gap).toBeGreaterThanOrEqual(19);
+        expect(gap).toBeLessThanOrEqual(20 + slowestTurnMs + 2);
+      }
+      await wal.close();
+    });
+
     it('syncTimeTick() writes a persisted tick after writes and a not-persisted one otherwise', async () => {
       const { wal } = setup();
       const data = await wal.append(insert());
@@ -761,6 +832,27 @@ describe('WalWriter over another LogStorage', () => {
       snapshot?.kind === 'entries' ? snapshot.entries.map((e) => e.message) : snapshot,
     ).toEqual([first, second, storage.messages[3]]);
     await writer.close();
+  });
+
+  it('evicts expired buffer entries on its timer while no tick reaches the buffer (issue 9 item 20)', async () => {
+    const clock = new VirtualClock();
+    const storage = new ArrayStorage();
+    const writer = new WalWriter(storage, {
+      scheduler: clock.scheduler,
+      timeTickInterval: 10,
+      writeAheadBuffer: { keepalive: 50 },
+    });
+    for (let i = 0; i < 5; i++) await writer.append(insert());
+    await clock.advance(10, 10); // a persisted tick closes the round: 7 entries
+    const buffer = writer.writeAheadBuffer as MemoryWriteAheadBuffer;
+    expect(buffer.length).toBe(7);
+    // the log stalls: the next interval's tick stays in flight, nothing is appended to the buffer
+    storage.write = () => new Promise<void>(() => undefined);
+    void writer.append(insert()); // never acknowledged
+    await clock.advance(100, 10);
+    // past the keepalive every entry but the newest is gone, though nothing was appended
+    expect(buffer.length).toBe(1);
+    expect(buffer.bytes).toBe(0);
   });
 
   it('throws ConfigError for a scheduler that is not a SchedulerLike and for a bad interval', () => {
