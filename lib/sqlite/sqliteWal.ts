@@ -788,6 +788,7 @@ class FencedBufferReader implements WabReader {
   ) {}
 
   async next(): Promise<WalMessage> {
+    this.log.throwIfFenced(); // do not wait for an entry that could never be handed out
     const m = await this.inner.next();
     // checked after the entry exists: a row committed before it was written is seen now
     this.log.checkForeignWrites();

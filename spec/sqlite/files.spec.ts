@@ -324,9 +324,9 @@ describe('creating a new log from several processes at once (issue 9, item 9)', 
   );
 
   it(
-    'six processes creating the same file at the same moment all open it, one schema',
+    'six processes creating the same file at the same moment, twice: all open it, one schema',
     async () => {
-      for (let round = 0; round < 3; round++) {
+      for (let round = 0; round < 2; round++) {
         const path = files.path(`race-${round}.db`);
         const startAt = String(Date.now() + 2000);
         const creators = Array.from({ length: 6 }, () => child('creator.ts', [path, startAt]));
