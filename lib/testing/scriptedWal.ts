@@ -8,10 +8,25 @@ import type { ReadableWal, WalReader } from '../wal/wal.js';
 import { MemoryWriteAheadBuffer, type WriteAheadBuffer } from '../wal/writeAheadBuffer.js';
 import { parseWalMessage } from './notation.js';
 
-/** What a key of a {@link scriptedWal} script stands for. */
+/**
+ * What a key of a {@link scriptedWal} script stands for: a message, a message in the notation of
+ * {@link parseWalMessage}, or an `Error` the next read fails with.
+ *
+ * @example
+ * ```ts
+ * const values: Record<string, ScriptedValue> = { a: 'ins v1 @2', t: 'tt @3', x: new Error('EIO') };
+ * ```
+ */
 export type ScriptedValue = WalMessage | string | Error;
 
-/** Options of {@link scriptedWal}. */
+/**
+ * Options of {@link scriptedWal}.
+ *
+ * @example
+ * ```ts
+ * scriptedWal('(abt)', values, { writeAheadBuffer: true, scheduler: clock.scheduler });
+ * ```
+ */
 export interface ScriptedWalOptions {
   /** The pchannel name; default `'scripted'`. */
   channel?: string;
@@ -31,13 +46,29 @@ export interface ScriptedWalOptions {
   maxBatch?: number;
 }
 
-/** One `read()` call of a {@link ScriptedWal}: when (virtual ms since creation) and from where. */
+/**
+ * One `read()` call of a {@link ScriptedWal}: when (virtual ms since creation) and from where.
+ *
+ * @example
+ * ```ts
+ * wal.reads.map((read) => read.at); // [0, 112.5]: a failed read and its retry
+ * ```
+ */
 export interface ScriptedRead {
   readonly at: number;
   readonly policy: DeliverPolicy;
 }
 
-/** The WAL {@link scriptedWal} returns: a `ReadableWal` that records its reads. */
+/**
+ * The WAL {@link scriptedWal} returns: a `ReadableWal` that records its reads.
+ *
+ * @example
+ * ```ts
+ * const wal: ScriptedWal = scriptedWal('a', { a: 'tt @1' });
+ * wal.log.length; // 1
+ * wal.close();
+ * ```
+ */
 export interface ScriptedWal extends ReadableWal {
   /** Every `read()` call so far, in order: a scanner's retries show up here with their times. */
   readonly reads: readonly ScriptedRead[];

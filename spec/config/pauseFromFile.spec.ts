@@ -405,7 +405,7 @@ describe('pauseFromFile: only regular files (issue 9 item 11)', () => {
     writeFileSync(temporary, JSON.stringify({ pauseConsumption: false }));
     renameSync(temporary, file);
     await until(pause$, false);
-  });
+  }, 30_000);
 });
 
 describe('pauseFromFile: symlinks and directory swaps (issue 9 item 17)', () => {
@@ -449,7 +449,7 @@ describe('pauseFromFile: symlinks and directory swaps (issue 9 item 17)', () => 
     const third = dataDir('15_02_00', true);
     swapData(third, second);
     await until(pause$, true);
-  });
+  }, 30_000);
 
   test('the poll sees a change behind a symlink into a directory nobody watches', async () => {
     const elsewhere = mkdtempSync(join(tmpdir(), 'rxwal-pause-target-'));
@@ -465,14 +465,14 @@ describe('pauseFromFile: symlinks and directory swaps (issue 9 item 17)', () => 
       });
       opened.push(pause$);
       writeFileSync(target, JSON.stringify({ pauseConsumption: false, padding: 'a new size' }));
-      await clock.advance(999);
+      await clock.advance(990, 10);
       expect(pause$.getValue()).toBe(true); // no poll yet, and no event in the watched directory
-      await clock.advance(11); // the poll at 1 s, its debounced read at 1.01 s
+      await clock.advance(20, 10); // the poll at 1 s, its debounced read at 1.01 s
       expect(pause$.getValue()).toBe(false);
     } finally {
       rmSync(elsewhere, { recursive: true, force: true });
     }
-  });
+  }, 30_000);
 
   test('a removed directory is watched again once it is back', async () => {
     const file = join(dir, 'pause.json');
@@ -490,7 +490,7 @@ describe('pauseFromFile: symlinks and directory swaps (issue 9 item 17)', () => 
     mkdirSync(dir);
     writeFileSync(file, JSON.stringify({ pauseConsumption: true }));
     const again = waitFor(/watching the pause file again/);
-    await clock.advance(1_000);
+    await clock.advance(1_000, 10);
     await again;
     await clock.advance(10);
     expect(pause$.getValue()).toBe(true);
@@ -499,7 +499,7 @@ describe('pauseFromFile: symlinks and directory swaps (issue 9 item 17)', () => 
     await eventually(() => clock.pendingTimers > 1, 'the debounce after an event'); // poll + debounce
     await clock.advance(10);
     expect(pause$.getValue()).toBe(false);
-  });
+  }, 30_000);
 });
 
 describe('pauseFromFile without Node built-ins (issue 10: the root entry loads none)', () => {
