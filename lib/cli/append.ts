@@ -6,6 +6,7 @@ import { choiceOption, parseCommandArgs, stringOption, walPath } from './args.js
 import type { CliDeps, CliWal } from './deps.js';
 import { ExitCode, InvalidInputError, UsageError } from './errors.js';
 import { APPEND_HELP } from './help.js';
+import { isWellFormed } from '../wire/utf8.js';
 import { LineWriter } from './output.js';
 
 const APPEND_OPTIONS = {
@@ -74,34 +75,50 @@ export async function appendCommand(argv: string[], deps: CliDeps): Promise<Exit
     readOnly: false,
     ...(plan.payloadCodec === undefined ? {} : { payloadCodec: plan.payloadCodec }),
   });
+  const input = new LineReader(deps.stdin, deps.signal);
   let failure: { error: unknown } | undefined;
   let wrote = false;
   const written = (): void => void (wrote = true);
   try {
-    if (plan.txn) await appendTxn(wal, plan, deps, out, written);
-    else await appendEach(wal, plan, deps, out, written);
+    if (plan.txn) await appendTxn(wal, plan, input, deps, out, written);
+    else await appendEach(wal, plan, input, out, written);
   } catch (error) {
     failure = { error };
   }
   try {
     // a scan releases what is below a time tick: write one now, also after a bad line
     if (wrote) await wal.syncTimeTick();
+  } catch (error) {
+    failure ??= { error };
+  }
+  try {
     await wal.close();
   } catch (error) {
     failure ??= { error };
   }
   if (failure !== undefined) throw failure.error;
+  if (input.stopped) {
+    deps.stderr.write(
+      plan.txn && !wrote
+        ? 'rxwal: stopped by a signal before the end of stdin: nothing appended\n'
+        : 'rxwal: stopped by a signal: the lines after the last id printed were not appended\n',
+    );
+  }
   return ExitCode.Ok;
 }
 
 async function appendEach(
   wal: CliWal,
   plan: AppendPlan,
-  deps: CliDeps,
+  input: LineReader,
   out: LineWriter,
   written: () => void,
 ): Promise<void> {
   let batch: Promise<{ id: { key: string } }>[] = [];
+  let failed = false;
+  let wakeOnFailure: () => void = () => undefined;
+  /** Settles when an append in flight fails, so that a read waiting on stdin stops at once. */
+  const failure = new Promise<void>((resolve) => (wakeOnFailure = resolve));
   /** Prints the ids of the batch's appends in order, up to the first that failed, and throws that. */
   const flush = async (): Promise<void> => {
     const settled = await Promise.allSettled(batch);
@@ -111,7 +128,12 @@ async function appendEach(
       await out.line(result.value.id.key);
     }
   };
-  for await (const { line, text } of jsonLines(deps.stdin)) {
+  for (;;) {
+    // nothing more to read at once: report what was appended before waiting on stdin
+    if (!input.hasLine) await flush();
+    const next = await input.next(failure);
+    if (next === undefined) break; // the end of stdin, a stop signal, or a failed append
+    const { line, text } = next;
     let init: AppendInit;
     try {
       init = parseMessageLine(text, line, payloadCodecOf(wal));
@@ -125,9 +147,15 @@ async function appendEach(
     const appended = raw.catch((err: unknown) => {
       throw err instanceof InvalidMessageError ? new InvalidInputError(line, err.message) : err;
     });
+    // observed at once: a write failing while stdin is idle ends the command, not the process
+    appended.catch(() => {
+      failed = true;
+      wakeOnFailure();
+    });
     batch.push(appended);
     // A line the WAL refuses at once (bad input) has rejected already: stop before the next one.
-    await Promise.race([raw, ALREADY]).catch(flush);
+    await Promise.race([raw, ALREADY]).catch(() => void (failed = true));
+    if (failed) break;
     if (batch.length >= APPEND_BATCH) await flush();
   }
   await flush();
@@ -139,14 +167,20 @@ const ALREADY = Promise.resolve();
 async function appendTxn(
   wal: CliWal,
   plan: AppendPlan,
+  input: LineReader,
   deps: CliDeps,
   out: LineWriter,
   written: () => void,
 ): Promise<void> {
+  // Every line is read and checked before the begin: a bad line writes nothing.
   const messages: { line: number; init: AppendInit }[] = [];
-  for await (const { line, text } of jsonLines(deps.stdin)) {
-    messages.push({ line, init: parseMessageLine(text, line, payloadCodecOf(wal)) });
+  for (let next = await input.next(); next !== undefined; next = await input.next()) {
+    messages.push({
+      line: next.line,
+      init: parseMessageLine(next.text, next.line, payloadCodecOf(wal)),
+    });
   }
+  if (input.stopped) return; // stopped before the end of the input: no transaction
   if (messages.length === 0) throw new InvalidInputError(0, '--txn needs at least one message');
   const vchannel = plan.vchannel ?? commonVChannel(messages);
   for (const { line, init } of messages) {
@@ -158,6 +192,7 @@ async function appendTxn(
     }
   }
   written();
+  // From here a stop signal lets the transaction finish: its input is complete and checked.
   const txn = await wal.beginTxn({
     vchannel,
     ...(plan.keepalive === undefined ? {} : { keepalive: plan.keepalive }),
@@ -237,6 +272,15 @@ export function parseMessageLine(
   if (typeof type !== 'string' || type === '') {
     throw new InvalidInputError(line, '"type" must be a non-empty string');
   }
+  // A string UTF-8 cannot hold would be stored as U+FFFD (a payload) or refused by the log later
+  // (a vchannel in a transaction, after its begin): refuse the line now, whatever the field.
+  const malformed = malformedString(record);
+  if (malformed !== undefined) {
+    throw new InvalidInputError(
+      line,
+      `${malformed} holds a lone surrogate: it is not valid Unicode and UTF-8 cannot store it`,
+    );
+  }
   if (isSystemMessageType(type)) {
     throw new InvalidInputError(line, `"type" ${type} is a system type: the writer writes those`);
   }
@@ -296,24 +340,143 @@ function parsePayload(
   return Buffer.from(typeof payload === 'string' ? payload : JSON.stringify(payload), 'utf8');
 }
 
-/** The non-empty lines of a stream, numbered from 1. */
-async function* jsonLines(
-  input: AsyncIterable<string | Uint8Array>,
-): AsyncGenerator<{ line: number; text: string }> {
-  const decoder = new TextDecoder('utf-8');
-  let rest = '';
-  let line = 0;
-  for await (const chunk of input) {
-    rest += typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true });
-    let newline: number;
-    while ((newline = rest.indexOf('\n')) !== -1) {
-      const text = rest.slice(0, newline).trim();
-      rest = rest.slice(newline + 1);
-      line++;
-      if (text !== '') yield { line, text };
+/**
+ * Where `record` (a parsed line) holds a string or a key with a lone surrogate, as
+ * `"payload".a[2]`; undefined when every string is well-formed. Walks with its own stack: a
+ * deeply nested payload cannot overflow the call stack.
+ */
+export function malformedString(record: Record<string, unknown>): string | undefined {
+  const stack: { value: unknown; path: string }[] = [];
+  for (const key of Object.keys(record))
+    stack.push({ value: record[key], path: JSON.stringify(key) });
+  while (stack.length > 0) {
+    const { value, path } = stack.pop() as { value: unknown; path: string };
+    if (typeof value === 'string') {
+      if (!isWellFormed(value)) return path;
+    } else if (Array.isArray(value)) {
+      for (let i = value.length - 1; i >= 0; i--)
+        stack.push({ value: value[i], path: `${path}[${i}]` });
+    } else if (typeof value === 'object' && value !== null) {
+      const keys = Object.keys(value);
+      for (let i = keys.length - 1; i >= 0; i--) {
+        const key = keys[i] as string;
+        const at = `${path}.${isWellFormed(key) ? key : JSON.stringify(key)}`;
+        if (!isWellFormed(key)) return at;
+        stack.push({ value: (value as Record<string, unknown>)[key], path: at });
+      }
     }
   }
-  rest += decoder.decode();
-  line++;
-  if (rest.trim() !== '') yield { line, text: rest.trim() };
+  return undefined;
+}
+
+const NEWLINE = 0x0a;
+
+/**
+ * The non-empty lines of stdin, numbered from 1, read until its end or a stop signal. Lines are
+ * split on bytes (a newline byte never occurs inside a UTF-8 sequence) and each is decoded on
+ * its own, strictly: invalid UTF-8 is refused naming its line, and a line of any length costs
+ * time linear in its size.
+ */
+export class LineReader {
+  private readonly chunks: AsyncIterator<string | Uint8Array>;
+  private readonly stop: Promise<void>;
+  private readonly decoder = new TextDecoder('utf-8', { fatal: true });
+  /** Complete lines read but not returned yet, in order; a line that is not UTF-8 ends them. */
+  private readonly ready: ({ line: number; text: string } | InvalidInputError)[] = [];
+  /** The start of the line being read: the rest of earlier chunks. */
+  private readonly partial: Uint8Array[] = [];
+  private line = 0;
+  private ended = false;
+  private signalled = false;
+  /** The read in progress, kept across calls that returned early; `settled` once it has. */
+  private reading:
+    { chunk: Promise<IteratorResult<string | Uint8Array>>; settled: boolean } | undefined;
+
+  constructor(input: AsyncIterable<string | Uint8Array>, signal?: AbortSignal) {
+    this.chunks = input[Symbol.asyncIterator]();
+    this.stop = new Promise((resolve) => {
+      if (signal?.aborted === true) resolve();
+      else signal?.addEventListener('abort', () => resolve(), { once: true });
+    });
+    void this.stop.then(() => (this.signalled = true));
+  }
+
+  /** True when {@link next} has a line without reading stdin. */
+  get hasLine(): boolean {
+    return this.ready.length > 0;
+  }
+
+  /** True once a stop signal ended the reading before the end of the input. */
+  get stopped(): boolean {
+    return this.signalled && !this.ended;
+  }
+
+  /**
+   * The next non-empty line; undefined at the end of the input, after a stop signal, or when
+   * `interrupt` settles first (a failure elsewhere). Throws {@link InvalidInputError} for a
+   * line that is not UTF-8 (the lines before it are returned first).
+   */
+  async next(interrupt?: Promise<unknown>): Promise<{ line: number; text: string } | undefined> {
+    for (;;) {
+      if (this.signalled) return undefined;
+      const line = this.ready.shift();
+      if (line instanceof InvalidInputError) throw line;
+      if (line !== undefined) return line;
+      if (this.ended) return undefined;
+      if (this.reading === undefined) {
+        const reading = { chunk: this.chunks.next(), settled: false };
+        const settle = (): void => void (reading.settled = true);
+        reading.chunk.then(settle, settle);
+        this.reading = reading;
+      }
+      const reading = this.reading;
+      await Promise.race(
+        interrupt === undefined
+          ? [reading.chunk, this.stop]
+          : [reading.chunk, this.stop, interrupt],
+      );
+      if (this.signalled || !reading.settled) return undefined;
+      this.reading = undefined;
+      const chunk = await reading.chunk;
+      if (chunk.done === true) this.finish();
+      else this.split(chunk.value);
+    }
+  }
+
+  private split(chunk: string | Uint8Array): void {
+    const bytes = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
+    let start = 0;
+    for (
+      let newline = bytes.indexOf(NEWLINE);
+      newline !== -1;
+      newline = bytes.indexOf(NEWLINE, start)
+    ) {
+      this.partial.push(bytes.subarray(start, newline));
+      if (!this.completeLine()) return;
+      start = newline + 1;
+    }
+    if (start < bytes.length) this.partial.push(bytes.subarray(start));
+  }
+
+  private finish(): void {
+    if (this.partial.length > 0) this.completeLine();
+    this.ended = true;
+  }
+
+  /** Decodes the line in `partial`; false when it is not UTF-8, which ends the input. */
+  private completeLine(): boolean {
+    this.line++;
+    const bytes =
+      this.partial.length === 1 ? (this.partial[0] as Uint8Array) : Buffer.concat(this.partial);
+    this.partial.length = 0;
+    try {
+      const text = this.decoder.decode(bytes).trim();
+      if (text !== '') this.ready.push({ line: this.line, text });
+      return true;
+    } catch (err) {
+      this.ready.push(new InvalidInputError(this.line, 'is not valid UTF-8', { cause: err }));
+      this.ended = true;
+      return false;
+    }
+  }
 }

@@ -7,9 +7,30 @@ export type OutputFormat = 'pretty' | 'json';
 
 const PREVIEW_CHARS = 120;
 
-/** One output line (without the newline) for a delivered message. */
+/**
+ * The version of the line schema of `scan --format json`, the `schema` field of every line.
+ * Raised when a field changes meaning or type or goes away; new fields may be added without it.
+ *
+ * @example
+ * ```ts
+ * const line = JSON.parse(text) as { schema: number };
+ * if (line.schema !== SCAN_JSON_SCHEMA) throw new Error(`unknown rxwal scan schema ${line.schema}`);
+ * ```
+ */
+export const SCAN_JSON_SCHEMA = 1;
+
+/**
+ * One output line (without the newline) for a delivered message; as JSON, the
+ * {@link messageToJson} object after a `schema` field ({@link SCAN_JSON_SCHEMA}).
+ *
+ * @example
+ * ```ts
+ * formatMessageLine(message, 'json'); // '{"schema":1,"id":"2","type":"Insert",…}'
+ * ```
+ */
 export function formatMessageLine(m: WalMessage, format: OutputFormat): string {
-  return format === 'json' ? JSON.stringify(messageToJson(m)) : prettyLine(m);
+  if (format === 'pretty') return prettyLine(m);
+  return JSON.stringify({ schema: SCAN_JSON_SCHEMA, ...messageToJson(m) });
 }
 
 /**

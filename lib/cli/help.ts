@@ -1,6 +1,6 @@
 /** The exit codes as the help texts list them. */
 const EXIT_CODES = `Exit codes:
-  0  done (scan --follow: also when stopped by Ctrl-C / SIGINT or SIGTERM)
+  0  done (scan --follow, append: also when stopped by Ctrl-C / SIGINT or SIGTERM)
   1  any other failure, e.g. a file that cannot be opened (permission, read-only
      file system, missing directory, a directory, no native binding)
   2  usage error: unknown command or option, a bad or missing value
@@ -79,9 +79,12 @@ is stored as its UTF-8 bytes and any other JSON as its JSON text; "payloadText":
 Empty lines are skipped. The file is created when it does not exist. After the last message a time tick is
 written, so that a scan sees the messages at once.
 
+Lines are UTF-8; invalid UTF-8 or a lone surrogate ("\\ud800") in any string is a bad line.
 Without --txn each line is appended as it is read; a bad line stops the command (exit 5) after
 the lines before it were appended. With --txn every line is read and checked first, then all
-are appended in one transaction: either all of them are committed or none is.
+are appended in one transaction: either all of them are committed or none is. A failed write
+(disk full, another writer) ends the command with exit 1. Ctrl-C or SIGTERM stops reading, lets
+the appends in flight finish and exits 0.
 
 Options:
   --txn                  append all lines in one transaction

@@ -59,7 +59,8 @@ export function renderProgress(progress: ReadProgress, elapsedMs: number): strin
   const { read } = progress;
   const lag = progress.lag;
   const total = lag === undefined ? undefined : read + Number(lag);
-  const done = total === undefined || total === 0 ? 1 : read / total;
+  // nothing read and the lag unknown (the first frame): nothing done yet, not everything
+  const done = total === undefined ? (read === 0 ? 0 : 1) : total === 0 ? 1 : read / total;
   const filled = Math.max(0, Math.min(BAR_WIDTH, Math.round(done * BAR_WIDTH)));
   const rate = elapsedMs > 0 ? Math.round((read * 1000) / elapsedMs) : 0;
   const bar = '#'.repeat(filled) + '.'.repeat(BAR_WIDTH - filled);

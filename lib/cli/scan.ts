@@ -1,7 +1,7 @@
 import type { Observable } from 'rxjs';
 
 import { ConfigError } from '../errors.js';
-import { MessageType, type WalMessage } from '../message/message.js';
+import { isTxnMessage, MessageType, type WalMessage } from '../message/message.js';
 import type { ScannerMetrics } from '../observability/metrics.js';
 import { DeliverFilter } from '../options/deliverFilter.js';
 import { DeliverPolicy } from '../options/deliverPolicy.js';
@@ -235,10 +235,11 @@ const STOP: unique symbol = Symbol('stop');
 async function printUntil(
   scanner: AsyncIterable<WalMessage>,
   out: LineWriter,
-  { format, timeTicks }: Pick<ScanPlan, 'format' | 'timeTicks'>,
+  { format, timeTicks, filters }: Pick<ScanPlan, 'format' | 'timeTicks' | 'filters'>,
   stop: Promise<void>,
 ): Promise<void> {
   const stopped = stop.then((): typeof STOP => STOP);
+  const typesOnly = filters.some((filter) => filter.kind === 'messageType');
   const messages = scanner[Symbol.asyncIterator]();
   try {
     while (!out.closed) {
@@ -250,6 +251,8 @@ async function printUntil(
       }
       if (result.done === true) return;
       if (!timeTicks && result.value.type === MessageType.TimeTick) continue;
+      // --type keeps a transaction for its bodies: one whose bodies it all dropped says nothing
+      if (typesOnly && isTxnMessage(result.value) && result.value.body.length === 0) continue;
       await out.line(formatMessageLine(result.value, format));
     }
   } finally {

@@ -1,7 +1,10 @@
 import { BehaviorSubject } from 'rxjs';
 
 import { ExitCode } from '../../lib/cli/errors.js';
+import { ReadProgress } from '../../lib/cli/logEnd.js';
+import { renderProgress } from '../../lib/cli/progressBar.js';
 import { CorruptRecordError } from '../../lib/errors.js';
+import { messageId } from '../../lib/message/messageId.js';
 import { DeliverPolicy } from '../../lib/options/deliverPolicy.js';
 import { createMemoryWal } from '../../lib/wal/memoryWal.js';
 import { Captured, closeHarnessWals, harness } from './harness.js';
@@ -69,11 +72,12 @@ describe('rxwal scan (in-process, memory WAL)', () => {
   it('keeps the --type data types (repeatable) and ticks above --since-tick', async () => {
     const types = harness({ wal: sampleWal() });
     await types.run('scan', 'log.db', '--type', 'Delete');
-    // the Txn passes a type filter as a system type; its Insert body is filtered out
-    expect(types.stdout.lines).toEqual([
-      `${T0_DATE}  Txn:7 v1 @${t(5)} #6 (0 messages)`,
-      PRETTY[7],
-    ]);
+    // the Txn passes a type filter as a system type, but its only body (an Insert) does not:
+    // no empty transaction line (issue 10)
+    expect(types.stdout.lines).toEqual([PRETTY[7]]);
+    const inTxn = harness({ wal: sampleWal() });
+    await inTxn.run('scan', 'log.db', '--type', 'Insert', '--vchannel', 'v1');
+    expect(inTxn.stdout.text).toBe([PRETTY[2], PRETTY[6]].join('\n') + '\n'); // bodies kept
     const both = harness({ wal: sampleWal() });
     await both.run('scan', 'log.db', '--type', 'Delete', '--type', 'Insert', '--vchannel', 'v2');
     expect(both.stdout.lines).toEqual([PRETTY[3]]);
@@ -90,7 +94,9 @@ describe('rxwal scan (in-process, memory WAL)', () => {
     await expect(h.run('scan', 'log.db', '--format', 'json', '--vchannel', 'v1')).resolves.toBe(0);
     const lines = h.stdout.lines.map((line) => JSON.parse(line) as Record<string, unknown>);
     expect(lines).toHaveLength(3);
+    expect(h.stdout.lines[0]).toMatch(/^\{"schema":1,"id":"2",/); // the version comes first
     expect(lines[0]).toEqual({
+      schema: 1,
       id: '2',
       type: 'Insert',
       timeTick: String(t(2)),
@@ -103,6 +109,7 @@ describe('rxwal scan (in-process, memory WAL)', () => {
       size: expect.any(Number),
     });
     expect(lines[1]).toMatchObject({
+      schema: 1,
       id: '6',
       type: 'Txn',
       timeTick: String(t(5)),
@@ -120,6 +127,7 @@ describe('rxwal scan (in-process, memory WAL)', () => {
       ],
     });
     expect(lines[2]).toMatchObject({ id: '7', type: 'Delete', properties: { reason: 'ttl' } });
+    expect((lines[1]?.body as object[])[0]).not.toHaveProperty('schema'); // only on the line
   });
 
   it('does not print records appended after it started, without --follow', async () => {
@@ -212,6 +220,18 @@ describe('rxwal scan (in-process, memory WAL)', () => {
     expect(h.stderr.text).toMatch(/catch-up \[#{24}\] {2}10 read {2}[\d,]+\/s {2}lag 0/);
     expect(h.stderr.text.endsWith('\r\x1b[K')).toBe(true);
     expect(h.stdout.text).toBe([PRETTY[3], PRETTY[2], PRETTY[6], PRETTY[7]].join('\n') + '\n');
+  });
+
+  it('draws the first frame empty, before anything was read (not full)', async () => {
+    const h = harness({ wal: sampleWal(), isTTY: true });
+    await expect(h.run('scan', 'log.db')).resolves.toBe(0);
+    const frames = h.stderr.text.split('\r\x1b[K').filter((frame) => frame !== '');
+    expect(frames[0]).toMatch(/^catch-up \[\.{24}\] {2}0 read {2}0\/s {2}lag \?$/);
+    expect(frames[frames.length - 1]).toMatch(/^catch-up \[#{24}\] {2}10 read /);
+    expect(renderProgress(new ReadProgress(messageId(10n)), 0)).toBe(
+      'catch-up [........................]  0 read  0/s  lag ?',
+    );
+    expect(renderProgress(new ReadProgress(undefined), 0)).toMatch(/^catch-up \[#{24}\] {2}0 read/); // an empty log
   });
 
   it('writes nothing on stderr when it is not a terminal', async () => {

@@ -14,6 +14,7 @@ import {
   type PayloadCodec,
 } from '../../lib/wire/payloadCodec.js';
 import { decodeRecord, encodeRecord } from '../../lib/wire/record.js';
+import { onWirePath, WIRE_PATHS } from './paths.js';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 2500);
 
@@ -59,7 +60,9 @@ function decodeDamaged(bytes: Uint8Array, codec: PayloadCodec): void {
 
 const sample = fc.constantFrom(...samples);
 
-describe('wire record fuzz', () => {
+describe.each(WIRE_PATHS)('wire record fuzz (%s path)', (path) => {
+  onWirePath(path);
+
   it('the undamaged samples decode', () => {
     for (const { bytes, codec } of samples)
       expect(() => decodeRecord(bytes, 77n, codec)).not.toThrow();

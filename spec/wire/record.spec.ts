@@ -17,6 +17,7 @@ import {
   MIN_RECORD_BYTES,
   WIRE_FORMAT_VERSION,
 } from '../../lib/wire/record.js';
+import { onWirePath, WIRE_PATHS } from './paths.js';
 
 /** Rewrites the checksum after a deliberate edit, so the decoder's other checks are reached. */
 function reseal(bytes: Buffer): Buffer {
@@ -75,7 +76,9 @@ const arbitraryMessage = (payload: fc.Arbitrary<unknown>): fc.Arbitrary<WalMessa
       });
     });
 
-describe('wire records', () => {
+describe.each(WIRE_PATHS)('wire records (%s path)', (path) => {
+  onWirePath(path);
+
   it('crc32 is the IEEE CRC-32', () => {
     expect(crc32(Buffer.from('123456789'))).toBe(0xcbf43926);
     expect(crc32(Buffer.alloc(0))).toBe(0);
