@@ -1,5 +1,13 @@
-import { asyncScheduler, Observable, type SchedulerLike, type Subscription } from 'rxjs';
+import { asyncScheduler, identity, Observable, type SchedulerLike, type Subscription } from 'rxjs';
 
+import {
+  checkpointed,
+  resolveCheckpointOptions,
+  type CheckpointOptions,
+  type HandledChannel,
+} from '../checkpoint/autoSave.js';
+import { checkCheckpoint, type Checkpoint } from '../checkpoint/checkpoint.js';
+import { resumeAfter } from '../checkpoint/resumeAfter.js';
 import { ConfigError } from '../errors.js';
 import type { WalMessage } from '../message/message.js';
 import type { BackoffOptions } from '../internal/backoff.js';
@@ -50,6 +58,24 @@ export interface ScanOptions {
   scheduler?: SchedulerLike;
   /** Messages asked of the WAL reader at a time; default 256. */
   readBatchSize?: number;
+  /**
+   * Deliver exactly what comes after this checkpoint (`checkpointOf` of the last message the
+   * consumer handled): reads from its last-confirmed id and drops, once transactions are
+   * assembled, everything at or before its (tick, id). Replaces `deliverPolicy`.
+   */
+  resumeFrom?: Checkpoint;
+  /**
+   * Load the start from `store` when subscribed (it wins over `resumeFrom` and `deliverPolicy`
+   * when it holds a checkpoint) and save the consumer's position as it goes: a push consumer
+   * handled a message when its `next` returned, a pull consumer when it asks for the next one.
+   * Throttled by `every`, flushed when the scanner closes. At-least-once: see docs/checkpoints.md.
+   */
+  checkpoint?: CheckpointOptions;
+  /**
+   * Failed read passes retried in a row before the scanner fails with the last error; default
+   * `Infinity` (retry for ever). A pass that reads something ends the streak.
+   */
+  maxRetries?: number;
 }
 
 /** Default `pendingLimit` (the reference's 16). */
@@ -93,6 +119,11 @@ export function scanWal(wal: ReadableWal, options: ScanOptions = {}): ScanObserv
   const filters = options.filters ?? [];
   deliverFilterPredicate(filters); // reject bad filters now
   const deliverPolicy = checkDeliverPolicy(options.deliverPolicy ?? DeliverPolicy.all());
+  const resumeFrom =
+    options.resumeFrom === undefined
+      ? undefined
+      : checkCheckpoint(options.resumeFrom, 'resumeFrom');
+  const checkpoint = resolveCheckpointOptions(options.checkpoint);
   const pendingLimit = options.pendingLimit ?? DEFAULT_PENDING_LIMIT;
   if (!Number.isSafeInteger(pendingLimit) || pendingLimit < 1) {
     throw new ConfigError('pendingLimit', options.pendingLimit, 'must be a positive integer');
@@ -113,19 +144,44 @@ export function scanWal(wal: ReadableWal, options: ScanOptions = {}): ScanObserv
       name: options.name,
       backoff: options.backoff,
       readBatchSize: options.readBatchSize,
+      maxRetries: options.maxRetries,
     }),
     deliverPolicy,
     scheduler,
   });
 
   /** Builds one scanner's pipeline; `waiting` and `flowControl` come from the pull consumer. */
-  const build = (waiting: () => number, pull: FlowControl | undefined): Observable<WalMessage> =>
+  const build = (
+    waiting: () => number,
+    pull: FlowControl | undefined,
+    handled?: HandledChannel,
+  ): Observable<WalMessage> =>
+    checkpoint === undefined
+      ? pipeline(waiting, pull, resumeFrom)
+      : checkpointed(
+          (from) => pipeline(waiting, pull, from),
+          checkpoint,
+          resumeFrom,
+          scheduler,
+          logger,
+          handled,
+        );
+
+  /** One scanner's operators, resuming after `from` when given. */
+  const pipeline = (
+    waiting: () => number,
+    pull: FlowControl | undefined,
+    from: Checkpoint | undefined,
+  ): Observable<WalMessage> =>
     new Observable<WalMessage>((subscriber) => {
       let model: ScannerModel = 'catchup';
       const scannerModel = (): ScannerModel => model;
       let gateHolding = false;
       const flow = new Flow(pull, () => gateHolding);
-      const policy = resolveLatest(wal, deliverPolicy);
+      const policy =
+        from === undefined
+          ? resolveLatest(wal, deliverPolicy)
+          : DeliverPolicy.startFrom(from.lastConfirmedId);
       const name = options.name ?? nextScannerName(wal.channel);
       // The operators log through one child bound to this scanner; the source binds it itself.
       const operatorOptions = {
@@ -135,7 +191,11 @@ export function scanWal(wal: ReadableWal, options: ScanOptions = {}): ScanObserv
       };
       return switchableSource(wal, {
         ...observed,
-        ...definedOnly({ backoff: options.backoff, readBatchSize: options.readBatchSize }),
+        ...definedOnly({
+          backoff: options.backoff,
+          readBatchSize: options.readBatchSize,
+          maxRetries: options.maxRetries,
+        }),
         name,
         deliverPolicy: policy,
         scheduler,
@@ -148,6 +208,7 @@ export function scanWal(wal: ReadableWal, options: ScanOptions = {}): ScanObserv
           reorderUntilTick(operatorOptions),
           txnBuffer(operatorOptions),
           deliveryStage(waiting),
+          from === undefined ? identity : resumeAfter(from),
           pauseGate(pause$ ?? NEVER_PAUSED, {
             ...pauseOptions,
             ...operatorOptions,
@@ -200,6 +261,7 @@ class Scanner extends Observable<WalMessage> implements ScanObservable {
     private readonly build: (
       waiting: () => number,
       pull: FlowControl | undefined,
+      handled?: HandledChannel,
     ) => Observable<WalMessage>,
     private readonly pendingLimit: number,
     private readonly metrics: ScannerMetrics,
@@ -223,13 +285,20 @@ class PullConsumer implements AsyncIterator<WalMessage>, FlowControl {
   private consumer:
     { resolve(r: IteratorResult<WalMessage>): void; reject(e: unknown): void } | undefined;
   private readonly readers = new Waiters();
+  /** Told, when the consumer asks for the next message, that it handled the last one. */
+  private readonly handled: HandledChannel = {};
+  private lastReturned: WalMessage | undefined;
 
   constructor(
-    build: (waiting: () => number, pull: FlowControl) => Observable<WalMessage>,
+    build: (
+      waiting: () => number,
+      pull: FlowControl,
+      handled: HandledChannel,
+    ) => Observable<WalMessage>,
     private readonly pendingLimit: number,
     private readonly metrics: ScannerMetrics,
   ) {
-    this.subscription = build(() => this.queue.length, this).subscribe({
+    this.subscription = build(() => this.queue.length, this, this.handled).subscribe({
       next: (m) => {
         this.queue.addOne(m);
         this.metrics.addPendingQueueBytes(m.size);
@@ -252,6 +321,9 @@ class PullConsumer implements AsyncIterator<WalMessage>, FlowControl {
   }
 
   next(): Promise<IteratorResult<WalMessage>> {
+    const last = this.lastReturned;
+    this.lastReturned = undefined;
+    if (last !== undefined) this.handled.handled?.(last);
     return new Promise((resolve, reject) => {
       this.consumer = { resolve, reject };
       this.deliver();
@@ -276,6 +348,7 @@ class PullConsumer implements AsyncIterator<WalMessage>, FlowControl {
       this.consumer = undefined;
       this.metrics.addPendingQueueBytes(-m.size);
       if (this.queue.length < this.pendingLimit) this.readers.wakeAll();
+      this.lastReturned = m;
       consumer.resolve({ value: m, done: false });
       return;
     }
