@@ -21,3 +21,5 @@ export { SQLITE_SCHEMA_VERSION } from './schema.js';
 export { rawPayloadCodec, jsonPayloadCodec } from '../wire/payloadCodec.js';
 export type { PayloadCodec } from '../wire/payloadCodec.js';
 export type { RawMessageInit } from '../wal/memoryWal.js';
+export { sqliteCheckpointStore, SQLITE_CHECKPOINT_TABLE } from './checkpointStore.js';
+export type { SqliteCheckpointStore, SqliteCheckpointStoreOptions } from './checkpointStore.js';
