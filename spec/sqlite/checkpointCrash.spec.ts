@@ -45,7 +45,11 @@ async function writeLog(path: string, random: () => number): Promise<Map<number,
         const vchannels = ['v1', random() < 0.5 ? 'v2' : '', 'v1'];
         const acks = await Promise.all(
           texts.map((text, i) =>
-            wal.append({ type: 'Insert', vchannel: vchannels[i], payload: Buffer.from(text) }),
+            wal.append({
+              type: 'Insert',
+              vchannel: vchannels[i] ?? 'v1',
+              payload: Buffer.from(text),
+            }),
           ),
         );
         acks.forEach((m, i) => row(m, texts[i] as string));
