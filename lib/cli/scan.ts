@@ -19,6 +19,7 @@ import {
 } from './args.js';
 import type { CliDeps, CliWal, PauseSwitch } from './deps.js';
 import { ExitCode, UsageError } from './errors.js';
+import { fileCheckpointStore } from './checkpointFile.js';
 import { formatMessageLine, type OutputFormat } from './format.js';
 import { SCAN_HELP } from './help.js';
 import { lastRecordId, ReadProgress, trackReads } from './logEnd.js';
@@ -39,6 +40,7 @@ const SCAN_OPTIONS = {
   'pause-file': { type: 'string' },
   'pause-mode': { type: 'string' },
   'metrics-port': { type: 'string' },
+  checkpoint: { type: 'string' },
 } as const;
 
 /** What `rxwal scan` was asked to do, checked before the WAL is opened. */
@@ -53,6 +55,8 @@ export interface ScanPlan {
   pauseFile: string | undefined;
   pauseMode: 'start' | 'live';
   metricsPort: number | undefined;
+  /** Resume from and keep updating this checkpoint file. */
+  checkpointFile: string | undefined;
 }
 
 /** Parses and checks `scan`'s command line; throws {@link UsageError}. */
@@ -73,6 +77,7 @@ export function parseScanArgs(argv: string[]): ScanPlan | 'help' {
     pauseMode: choiceOption('scan', values, 'pause-mode', ['start', 'live'], 'start'),
     metricsPort:
       metricsPort === undefined ? undefined : parsePort('scan', '--metrics-port', metricsPort),
+    checkpointFile: stringOption(values, 'checkpoint'),
   };
 }
 
@@ -218,6 +223,9 @@ async function scanOpenWal(
     filters: plan.filters,
     ...(pause$ === undefined ? {} : { pause$, pauseMode: plan.pauseMode }),
     ...(metrics === undefined ? {} : { metrics }),
+    ...(plan.checkpointFile === undefined
+      ? {}
+      : { checkpoint: { store: fileCheckpointStore(plan.checkpointFile) } }),
   });
   const out = new LineWriter(deps.stdout, () => bar?.clear());
   const stops: Promise<void>[] = [aborted(deps.signal)];
