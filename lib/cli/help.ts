@@ -67,7 +67,8 @@ Options:
                          (after a crash, the last line may be printed again)
   -h, --help             this help
 
-On a terminal, stderr shows catch-up progress (records read, rate, lag to the log's end).
+On a terminal, stderr shows catch-up progress (records read, rate, lag to the log's end in
+records and in seconds of time ticks).
 
 ${EXIT_CODES}
 `;

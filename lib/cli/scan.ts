@@ -22,7 +22,7 @@ import { ExitCode, UsageError } from './errors.js';
 import { fileCheckpointStore } from './checkpointFile.js';
 import { formatMessageLine, type OutputFormat } from './format.js';
 import { SCAN_HELP } from './help.js';
-import { lastRecordId, ReadProgress, trackReads } from './logEnd.js';
+import { lastRecordId, ReadProgress, tickOf, trackReads } from './logEnd.js';
 import { startMetricsServer, type MetricsServer } from './metricsServer.js';
 import { LineWriter } from './output.js';
 import { filePauseSwitch } from './pauseSwitch.js';
@@ -168,6 +168,7 @@ async function scanOpenWal(
 ): Promise<void> {
   const readable: ReadableWal = wal.accessMode === 'ro' ? wal : (wal.readOnly?.() ?? wal);
   const progress = new ReadProgress(lastRecordId(readable));
+  progress.newestTick = await tickOf(readable, progress.end);
   const tracked = trackReads(readable, progress, !plan.follow);
 
   let bar: ProgressBar | undefined;
@@ -230,7 +231,7 @@ async function scanOpenWal(
   const out = new LineWriter(deps.stdout, () => bar?.clear());
   const stops: Promise<void>[] = [aborted(deps.signal)];
   if (!plan.follow) stops.push(progress.caughtUp);
-  await printUntil(scanner, out, plan, Promise.race(stops));
+  await printUntil(scanner, out, plan, Promise.race(stops), (m) => progress.delivered(m));
 }
 
 const STOP: unique symbol = Symbol('stop');
@@ -245,6 +246,7 @@ async function printUntil(
   out: LineWriter,
   { format, timeTicks }: Pick<ScanPlan, 'format' | 'timeTicks'>,
   stop: Promise<void>,
+  onDelivered: (m: WalMessage) => void = () => undefined,
 ): Promise<void> {
   const stopped = stop.then((): typeof STOP => STOP);
   const messages = scanner[Symbol.asyncIterator]();
@@ -257,6 +259,7 @@ async function printUntil(
         return;
       }
       if (result.done === true) return;
+      onDelivered(result.value);
       if (!timeTicks && result.value.type === MessageType.TimeTick) continue;
       await out.line(formatMessageLine(result.value, format));
     }

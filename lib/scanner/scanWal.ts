@@ -14,6 +14,7 @@ import type { BackoffOptions } from '../internal/backoff.js';
 import { definedOnly } from '../internal/definedOnly.js';
 import { PendingQueue } from '../internal/pendingQueue.js';
 import { Waiters } from '../internal/waiters.js';
+import { reportLag } from '../observability/lag.js';
 import type { Logger } from '../observability/logger.js';
 import { noopMetrics, type ScannerMetrics, type ScannerModel } from '../observability/metrics.js';
 import { resolveObserved } from '../observability/resolve.js';
@@ -209,6 +210,7 @@ export function scanWal(wal: ReadableWal, options: ScanOptions = {}): ScanObserv
           txnBuffer(operatorOptions),
           deliveryStage(waiting),
           from === undefined ? identity : resumeAfter(from),
+          reportLag(wal, () => ({ name, channel: wal.channel, model }), metrics, scheduler),
           pauseGate(pause$ ?? NEVER_PAUSED, {
             ...pauseOptions,
             ...operatorOptions,
