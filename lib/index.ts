@@ -75,7 +75,15 @@ export type { ScanObservable, ScanOptions } from './scanner/scanWal.js';
 
 export { createMemoryWal } from './wal/memoryWal.js';
 export type { MemoryWal, MemoryWalOptions, RawMessageInit } from './wal/memoryWal.js';
-export type { ReadableWal, WalReader, Wal, WalTxn, WalOptions, AppendInit } from './wal/wal.js';
+export type {
+  ReadableWal,
+  WalReader,
+  Wal,
+  WalTxn,
+  WalOptions,
+  AppendInit,
+  LogEnd,
+} from './wal/wal.js';
 export type {
   WriteAheadBuffer,
   WabReader,

@@ -8,7 +8,15 @@ import type { Logger } from '../observability/logger.js';
 import { checkCheckpoint, checkpointOf, type Checkpoint } from './checkpoint.js';
 import type { CheckpointStore } from './checkpointStore.js';
 
-/** `ScanOptions.checkpoint`: where the consumer's position is kept and how often it is saved. */
+/**
+ * `ScanOptions.checkpoint`: where the consumer's position is kept and how often it is saved.
+ *
+ * @example
+ * ```ts
+ * const checkpoint: CheckpointOptions = { store, every: { messages: 100, interval: '1s' } };
+ * for await (const m of scanWal(wal, { vchannel: 'v1', checkpoint })) await handle(m);
+ * ```
+ */
 export interface CheckpointOptions {
   /** Loaded when the scanner is subscribed, saved as the consumer handles messages. */
   store: CheckpointStore;

@@ -22,7 +22,14 @@ export interface Checkpoint {
   readonly lastConfirmedId: MessageId;
 }
 
-/** The version written by {@link encodeCheckpoint}. */
+/**
+ * The version written by {@link encodeCheckpoint} (its `"v"` field).
+ *
+ * @example
+ * ```ts
+ * JSON.parse(encodeCheckpoint(cp)).v === CHECKPOINT_FORMAT_VERSION; // true
+ * ```
+ */
 export const CHECKPOINT_FORMAT_VERSION = 1;
 
 /**

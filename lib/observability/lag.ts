@@ -1,18 +1,13 @@
-import {
-  Observable,
-  type MonoTypeOperatorFunction,
-  type SchedulerLike,
-  type Subscription,
-} from 'rxjs';
+import { Observable, type MonoTypeOperatorFunction, type SchedulerLike } from 'rxjs';
 
-import type { WalMessage } from '../message/message.js';
+import { MessageType, type WalMessage } from '../message/message.js';
 import { sequenceOf } from '../message/messageId.js';
 import { tso } from '../message/tso.js';
 import { subscribeLinked } from '../internal/linkedObserver.js';
 import type { LogEnd, ReadableWal } from '../wal/wal.js';
 import { noopMetrics, type ScannerInfo, type ScannerLag, type ScannerMetrics } from './metrics.js';
 
-/** A scanner reports its lag at most this often (scheduler time), and on its first delivery. */
+/** Between time ticks a scanner reports its lag at most this often (scheduler time). */
 export const LAG_REPORT_INTERVAL_MS = 1000;
 
 /**
@@ -32,8 +27,8 @@ export function lagBehind(m: WalMessage, end: LogEnd): ScannerLag {
 }
 
 /**
- * Reports the scanner's lag (`metrics.observeLag`) as messages pass: on the first, then at most
- * every {@link LAG_REPORT_INTERVAL_MS}, the newest delivery when the interval is up. Does nothing when the sink has no `observeLag` or
+ * Reports the scanner's lag (`metrics.observeLag`) as messages pass: on the first, on every time
+ * tick, and for data messages at most every {@link LAG_REPORT_INTERVAL_MS}. Does nothing when the sink has no `observeLag` or
  * the WAL no `logEnd`.
  */
 export function reportLag<M extends WalMessage>(
@@ -47,28 +42,16 @@ export function reportLag<M extends WalMessage>(
       return source;
     return new Observable<M>((subscriber) => {
       let nextReportAt = -Infinity;
-      let latest: M | undefined;
-      let timer: Subscription | undefined;
-      const report = (m: M): void => {
-        nextReportAt = scheduler.now() + LAG_REPORT_INTERVAL_MS;
-        const end = wal.logEnd?.();
-        if (end !== undefined) metrics.observeLag?.(scanner(), lagBehind(m, end));
-      };
-      subscriber.add(() => timer?.unsubscribe());
       subscribeLinked(source, subscriber, {
         next(m) {
           subscriber.next(m);
-          if (scheduler.now() >= nextReportAt) {
-            report(m);
-            return;
-          }
-          // throttled: the newest delivery is reported when the interval is up
-          latest = m;
-          timer ??= scheduler.schedule(() => {
-            timer = undefined;
-            if (latest !== undefined && !subscriber.closed) report(latest);
-            latest = undefined;
-          }, nextReportAt - scheduler.now());
+          // no timer (a scanner that never fails starts none): a burst of deliveries ends with
+          // the time tick that released it, and that tick is reported
+          const now = scheduler.now();
+          if (now < nextReportAt && m.type !== MessageType.TimeTick) return;
+          nextReportAt = now + LAG_REPORT_INTERVAL_MS;
+          const end = wal.logEnd?.();
+          if (end !== undefined) metrics.observeLag?.(scanner(), lagBehind(m, end));
         },
       });
     });

@@ -57,7 +57,16 @@ export interface ScannerMetrics {
   observeLag?(scanner: ScannerInfo, lag: ScannerLag): void;
 }
 
-/** A scanner's lag behind its log (see {@link ScannerMetrics.observeLag}). */
+/**
+ * A scanner's lag behind its log (see {@link ScannerMetrics.observeLag}).
+ *
+ * @example
+ * ```ts
+ * const metrics = createInMemoryMetrics();
+ * scanWal(wal, { name: 'indexer', metrics }).subscribe(apply);
+ * const lag: ScannerLag | undefined = metrics.snapshot().lag.indexer; // { seconds: 0.4, messages: 12 }
+ * ```
+ */
 export interface ScannerLag {
   /** The newest time tick written minus the last tick delivered, in seconds (≥ 0). */
   readonly seconds: number;
@@ -116,7 +125,7 @@ export interface MetricsSnapshot {
   bytes: { pendingQueue: number; reorderBuffer: number; txnBuffer: number };
   /** Retried read errors, by code. */
   retries: Record<string, number>;
-  /** The latest lag reported by each scanner, by name. */
+  /** The latest lag reported by each open scanner, by name (removed when it closes). */
   lag: Record<string, ScannerLag>;
 }
 
@@ -150,6 +159,7 @@ export function createInMemoryMetrics(): ScannerMetrics & { snapshot(): MetricsS
     },
     scannerClosed(scanner) {
       if (scanner.model !== undefined) state.scanners[scanner.model] -= 1;
+      delete state.lag[scanner.name]; // a closed scanner has no lag (and many would leak)
     },
     switchModel(from, to) {
       if (from !== undefined) state.scanners[from] -= 1;

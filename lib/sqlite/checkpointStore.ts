@@ -4,16 +4,39 @@ import { decodeCheckpoint, encodeCheckpoint, type Checkpoint } from '../checkpoi
 import type { CheckpointStore } from '../checkpoint/checkpointStore.js';
 import { ConfigError } from '../errors.js';
 
-/** The table {@link sqliteCheckpointStore} keeps checkpoints in: one row per consumer name. */
+/**
+ * The table {@link sqliteCheckpointStore} keeps checkpoints in: one row per consumer name
+ * (`name TEXT PRIMARY KEY, checkpoint TEXT` holding {@link encodeCheckpoint}'s text).
+ *
+ * @example
+ * ```ts
+ * db.prepare(`SELECT name, checkpoint FROM ${SQLITE_CHECKPOINT_TABLE}`).all();
+ * ```
+ */
 export const SQLITE_CHECKPOINT_TABLE = 'rxwal_checkpoint';
 
-/** Options of {@link sqliteCheckpointStore}. */
+/**
+ * Options of {@link sqliteCheckpointStore}.
+ *
+ * @example
+ * ```ts
+ * sqliteCheckpointStore('./app.db', { name: 'indexer' });
+ * ```
+ */
 export interface SqliteCheckpointStoreOptions {
   /** The consumer's name: its row in the table. Several consumers can share one database. */
   name: string;
 }
 
-/** A {@link CheckpointStore} in a SQLite table, with synchronous calls for use in a transaction. */
+/**
+ * A {@link CheckpointStore} in a SQLite table, with synchronous calls for use in a transaction.
+ *
+ * @example
+ * ```ts
+ * const store: SqliteCheckpointStore = sqliteCheckpointStore(db, { name: 'indexer' });
+ * db.transaction(() => { writeRows(m); store.saveSync(checkpointOf(m)); })();
+ * ```
+ */
 export interface SqliteCheckpointStore extends CheckpointStore {
   /** Writes the checkpoint now; inside `db.transaction(...)` it commits or rolls back with it. */
   saveSync(cp: Checkpoint): void;

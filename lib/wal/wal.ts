@@ -50,7 +50,14 @@ export interface ReadableWal {
   logEnd?(): LogEnd | undefined;
 }
 
-/** What {@link ReadableWal.logEnd} returns. */
+/**
+ * What {@link ReadableWal.logEnd} returns.
+ *
+ * @example
+ * ```ts
+ * const end: LogEnd | undefined = wal.logEnd?.(); // { id: messageId(1200), timeTick: 4425…n }
+ * ```
+ */
 export interface LogEnd {
   /** The newest record's id. */
   readonly id: MessageId;

@@ -64,6 +64,8 @@ describe('createInMemoryMetrics', () => {
     const snapshot = metrics.snapshot();
     expect(snapshot.retries).toEqual({ READER_ENDED: 2, ECONNRESET: 1 });
     expect(snapshot.lag).toEqual({ a: { seconds: 1.5, messages: 4 }, b: { seconds: 0 } });
+    metrics.scannerClosed({ name: 'a', channel: 'p0', model: 'catchup' });
+    expect(metrics.snapshot().lag).toEqual({ b: { seconds: 0 } });
   });
 
   it('counts a scanner by switchModel(undefined, model), moves it on a switch and uncounts it on scannerClosed({ model })', () => {
