@@ -49,6 +49,7 @@ export type {
   ScannerInfo,
   TxnOutcome,
   MetricsSnapshot,
+  ScannerLag,
 } from './observability/metrics.js';
 export type { Logger } from './observability/logger.js';
 export type { ObservedOptions } from './observability/observed.js';
@@ -59,11 +60,30 @@ export type { PauseFromFileOptions } from './config/pauseFromFile.js';
 export { switchableSource } from './operators/switchableSource.js';
 export type { SwitchableSourceOptions, FlowControl } from './operators/switchableSource.js';
 export { scanWal } from './scanner/scanWal.js';
+export {
+  checkpointOf,
+  encodeCheckpoint,
+  decodeCheckpoint,
+  CHECKPOINT_FORMAT_VERSION,
+} from './checkpoint/checkpoint.js';
+export type { Checkpoint } from './checkpoint/checkpoint.js';
+export { memoryCheckpointStore } from './checkpoint/checkpointStore.js';
+export type { CheckpointStore } from './checkpoint/checkpointStore.js';
+export type { CheckpointOptions } from './checkpoint/autoSave.js';
+export { resumeAfter } from './checkpoint/resumeAfter.js';
 export type { ScanObservable, ScanOptions } from './scanner/scanWal.js';
 
 export { createMemoryWal } from './wal/memoryWal.js';
 export type { MemoryWal, MemoryWalOptions, RawMessageInit } from './wal/memoryWal.js';
-export type { ReadableWal, WalReader, Wal, WalTxn, WalOptions, AppendInit } from './wal/wal.js';
+export type {
+  ReadableWal,
+  WalReader,
+  Wal,
+  WalTxn,
+  WalOptions,
+  AppendInit,
+  LogEnd,
+} from './wal/wal.js';
 export type {
   WriteAheadBuffer,
   WabReader,

@@ -61,9 +61,15 @@ Options:
                          a running scan
   --metrics-port <port>  serve Prometheus metrics at http://127.0.0.1:<port>/metrics
                          (0: any free port, printed on stderr)
+  --checkpoint <file>    resume right after the position saved in <file> (when it exists;
+                         it then wins over --from/--after) and save the position of every
+                         message handled (printed, or skipped time tick) as the scan goes: a
+                         stopped scan restarted with the same file repeats and loses nothing
+                         (after a crash, the last line may be printed again)
   -h, --help             this help
 
-On a terminal, stderr shows catch-up progress (records read, rate, lag to the log's end).
+On a terminal, stderr shows catch-up progress (records read, rate, lag to the log's end in
+records and in seconds of time ticks).
 
 ${EXIT_CODES}
 `;

@@ -1,5 +1,6 @@
 import { ClosedError } from '../errors.js';
 import type { WalMessage } from '../message/message.js';
+import { tso, type TimeTick } from '../message/tso.js';
 import { sequenceOf, type MessageId } from '../message/messageId.js';
 import { DeliverPolicy } from '../options/deliverPolicy.js';
 import type { ReadableWal, WalReader } from '../wal/wal.js';
@@ -17,6 +18,21 @@ export function lastRecordId(wal: ReadableWal): MessageId | undefined {
   throw new Error(`WAL ${wal.channel} cannot tell where its log ends (no resolved latest())`);
 }
 
+/** The time tick of record `id` (the log's end), read once; undefined when it cannot be read. */
+export async function tickOf(
+  wal: ReadableWal,
+  id: MessageId | undefined,
+): Promise<TimeTick | undefined> {
+  if (id === undefined) return undefined;
+  const reader = wal.read(DeliverPolicy.startFrom(id));
+  try {
+    const [first] = await reader.next(1);
+    return first?.timeTick;
+  } finally {
+    reader.close();
+  }
+}
+
 /**
  * What the scanner's readers have read so far: drives the progress bar, and says when the
  * scanner has read the last record that was there when the command started (the *end*).
@@ -26,6 +42,10 @@ export class ReadProgress {
   read = 0;
   /** The id of the newest record read. */
   lastId: MessageId | undefined;
+  /** The end record's time tick (read once at the start), and the highest tick read since. */
+  newestTick: TimeTick | undefined;
+  /** The tick of the last message the scanner delivered. */
+  deliveredTick: TimeTick | undefined;
   private caughtUpFlag = false;
   private readonly caughtUpPromise: Promise<void>;
   private resolveCaughtUp!: () => void;
@@ -63,12 +83,27 @@ export class ReadProgress {
     this.resolveCaughtUp();
   }
 
+  /** Seconds between the newest tick written and the last delivered (undefined before both). */
+  get lagSeconds(): number | undefined {
+    if (this.newestTick === undefined || this.deliveredTick === undefined) return undefined;
+    return Math.max(0, tso.physical(this.newestTick) - tso.physical(this.deliveredTick)) / 1000;
+  }
+
+  /** The scanner delivered `m`. */
+  delivered(m: WalMessage): void {
+    this.deliveredTick = m.timeTick;
+  }
+
   /** @internal */
   count(batch: readonly WalMessage[]): void {
     const last = batch[batch.length - 1];
     if (last === undefined) return;
     this.read += batch.length;
     this.lastId = last.id;
+    for (const m of batch) {
+      if (this.newestTick === undefined || m.timeTick > this.newestTick)
+        this.newestTick = m.timeTick;
+    }
   }
 }
 

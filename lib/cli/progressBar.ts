@@ -11,7 +11,7 @@ const CLEAR_LINE = '\r\x1b[K';
  * log's end, redrawn in place every 100 ms until the scan has caught up, then erased.
  *
  * ```
- * catch-up [##########..............]  41,920 read  83,410/s  lag 58,080
+ * catch-up [##########..............]  41,920 read  83,410/s  lag 58,080 (12.5s)
  * ```
  */
 export class ProgressBar {
@@ -65,7 +65,9 @@ export function renderProgress(progress: ReadProgress, elapsedMs: number): strin
   const rate = elapsedMs > 0 ? Math.round((read * 1000) / elapsedMs) : 0;
   const bar = '#'.repeat(filled) + '.'.repeat(BAR_WIDTH - filled);
   const lagText = lag === undefined ? '?' : group(lag);
-  return `catch-up [${bar}]  ${group(read)} read  ${group(rate)}/s  lag ${lagText}`;
+  const seconds = progress.lagSeconds;
+  const lagTime = seconds === undefined ? '' : ` (${seconds.toFixed(1)}s)`;
+  return `catch-up [${bar}]  ${group(read)} read  ${group(rate)}/s  lag ${lagText}${lagTime}`;
 }
 
 function group(n: number | bigint): string {

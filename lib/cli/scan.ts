@@ -19,9 +19,10 @@ import {
 } from './args.js';
 import type { CliDeps, CliWal, PauseSwitch } from './deps.js';
 import { ExitCode, UsageError } from './errors.js';
+import { fileCheckpointStore } from './checkpointFile.js';
 import { formatMessageLine, type OutputFormat } from './format.js';
 import { SCAN_HELP } from './help.js';
-import { lastRecordId, ReadProgress, trackReads } from './logEnd.js';
+import { lastRecordId, ReadProgress, tickOf, trackReads } from './logEnd.js';
 import { startMetricsServer, type MetricsServer } from './metricsServer.js';
 import { LineWriter } from './output.js';
 import { filePauseSwitch } from './pauseSwitch.js';
@@ -39,6 +40,7 @@ const SCAN_OPTIONS = {
   'pause-file': { type: 'string' },
   'pause-mode': { type: 'string' },
   'metrics-port': { type: 'string' },
+  checkpoint: { type: 'string' },
 } as const;
 
 /** What `rxwal scan` was asked to do, checked before the WAL is opened. */
@@ -53,6 +55,8 @@ export interface ScanPlan {
   pauseFile: string | undefined;
   pauseMode: 'start' | 'live';
   metricsPort: number | undefined;
+  /** Resume from and keep updating this checkpoint file. */
+  checkpointFile: string | undefined;
 }
 
 /** Parses and checks `scan`'s command line; throws {@link UsageError}. */
@@ -73,6 +77,7 @@ export function parseScanArgs(argv: string[]): ScanPlan | 'help' {
     pauseMode: choiceOption('scan', values, 'pause-mode', ['start', 'live'], 'start'),
     metricsPort:
       metricsPort === undefined ? undefined : parsePort('scan', '--metrics-port', metricsPort),
+    checkpointFile: stringOption(values, 'checkpoint'),
   };
 }
 
@@ -163,6 +168,7 @@ async function scanOpenWal(
 ): Promise<void> {
   const readable: ReadableWal = wal.accessMode === 'ro' ? wal : (wal.readOnly?.() ?? wal);
   const progress = new ReadProgress(lastRecordId(readable));
+  progress.newestTick = await tickOf(readable, progress.end);
   const tracked = trackReads(readable, progress, !plan.follow);
 
   let bar: ProgressBar | undefined;
@@ -218,11 +224,14 @@ async function scanOpenWal(
     filters: plan.filters,
     ...(pause$ === undefined ? {} : { pause$, pauseMode: plan.pauseMode }),
     ...(metrics === undefined ? {} : { metrics }),
+    ...(plan.checkpointFile === undefined
+      ? {}
+      : { checkpoint: { store: fileCheckpointStore(plan.checkpointFile) } }),
   });
   const out = new LineWriter(deps.stdout, () => bar?.clear());
   const stops: Promise<void>[] = [aborted(deps.signal)];
   if (!plan.follow) stops.push(progress.caughtUp);
-  await printUntil(scanner, out, plan, Promise.race(stops));
+  await printUntil(scanner, out, plan, Promise.race(stops), (m) => progress.delivered(m));
 }
 
 const STOP: unique symbol = Symbol('stop');
@@ -237,6 +246,7 @@ async function printUntil(
   out: LineWriter,
   { format, timeTicks, filters }: Pick<ScanPlan, 'format' | 'timeTicks' | 'filters'>,
   stop: Promise<void>,
+  onDelivered: (m: WalMessage) => void = () => undefined,
 ): Promise<void> {
   const stopped = stop.then((): typeof STOP => STOP);
   const typesOnly = filters.some((filter) => filter.kind === 'messageType');
@@ -250,6 +260,7 @@ async function printUntil(
         return;
       }
       if (result.done === true) return;
+      onDelivered(result.value);
       if (!timeTicks && result.value.type === MessageType.TimeTick) continue;
       // --type keeps a transaction for its bodies: one whose bodies it all dropped says nothing
       if (typesOnly && isTxnMessage(result.value) && result.value.body.length === 0) continue;

@@ -43,6 +43,35 @@ export interface ScannerMetrics {
   pauseStarted(): void;
   /** A scanner left its pause gate (resumed or closed) after `durationMs`. */
   pauseEnded(durationMs: number): void;
+  /**
+   * A read error the scanner retries, by its `code` (optional: sinks written before it was
+   * added are still valid, the scanner calls it only when present).
+   */
+  observeRetry?(code: string): void;
+  /**
+   * How far a scanner is behind its log after delivering a message (optional, like
+   * `observeRetry`): `seconds` between the newest time tick written and the last delivered one,
+   * `messages` still to read when the backend knows it. Reported per scanner; a sink keyed by
+   * `scanner.name` keeps the latest value of each.
+   */
+  observeLag?(scanner: ScannerInfo, lag: ScannerLag): void;
+}
+
+/**
+ * A scanner's lag behind its log (see {@link ScannerMetrics.observeLag}).
+ *
+ * @example
+ * ```ts
+ * const metrics = createInMemoryMetrics();
+ * scanWal(wal, { name: 'indexer', metrics }).subscribe(apply);
+ * const lag: ScannerLag | undefined = metrics.snapshot().lag.indexer; // { seconds: 0.4, messages: 12 }
+ * ```
+ */
+export interface ScannerLag {
+  /** The newest time tick written minus the last tick delivered, in seconds (≥ 0). */
+  readonly seconds: number;
+  /** Records written after the last one read, when the backend can tell. */
+  readonly messages?: number | undefined;
 }
 
 function ignore(): void {
@@ -70,6 +99,8 @@ export const noopMetrics: ScannerMetrics = Object.freeze({
   addTxnBufferBytes: ignore,
   pauseStarted: ignore,
   pauseEnded: ignore,
+  observeRetry: ignore,
+  observeLag: ignore,
 });
 
 /** A copy of what an in-memory sink has counted. */
@@ -92,6 +123,10 @@ export interface MetricsSnapshot {
   };
   /** Sums of the deltas. */
   bytes: { pendingQueue: number; reorderBuffer: number; txnBuffer: number };
+  /** Retried read errors, by code. */
+  retries: Record<string, number>;
+  /** The latest lag reported by each open scanner, by name (removed when it closes). */
+  lag: Record<string, ScannerLag>;
 }
 
 /**
@@ -115,6 +150,8 @@ export function createInMemoryMetrics(): ScannerMetrics & { snapshot(): MetricsS
     timeTickViolations: 0,
     txn: { autocommit: 0, committed: 0, rolledBack: 0, expired: 0, error: 0 },
     bytes: { pendingQueue: 0, reorderBuffer: 0, txnBuffer: 0 },
+    retries: {},
+    lag: {},
   };
   return {
     scannerOpened() {
@@ -122,6 +159,7 @@ export function createInMemoryMetrics(): ScannerMetrics & { snapshot(): MetricsS
     },
     scannerClosed(scanner) {
       if (scanner.model !== undefined) state.scanners[scanner.model] -= 1;
+      delete state.lag[scanner.name]; // a closed scanner has no lag (and many would leak)
     },
     switchModel(from, to) {
       if (from !== undefined) state.scanners[from] -= 1;
@@ -154,6 +192,12 @@ export function createInMemoryMetrics(): ScannerMetrics & { snapshot(): MetricsS
     pauseEnded(durationMs) {
       state.paused -= 1;
       state.pauseDurationsMs.push(durationMs);
+    },
+    observeRetry(code) {
+      state.retries[code] = (state.retries[code] ?? 0) + 1;
+    },
+    observeLag(scanner, lag) {
+      state.lag[scanner.name] = { ...lag };
     },
     snapshot() {
       return structuredClone(state);

@@ -13,6 +13,7 @@ import { MessageType, type WalMessage } from '../message/message.js';
 import type { MessageId } from '../message/messageId.js';
 import type { TimeTick } from '../message/tso.js';
 import { Backoff, sleep, type BackoffOptions } from '../internal/backoff.js';
+import { checkMaxRetries, RetryStreak } from '../internal/retryStreak.js';
 import { YIELD_EVERY_MS, yieldToEventLoop } from '../internal/yieldToEventLoop.js';
 import type { ScannerModel } from '../observability/metrics.js';
 import type { ObservedOptions } from '../observability/observed.js';
@@ -44,6 +45,8 @@ export interface SwitchableSourceOptions extends ObservedOptions {
   flowControl?: FlowControl;
   /** Told the model each time the source switches (and `'catchup'` at the start). */
   onSwitchModel?: (model: ScannerModel) => void;
+  /** Failed passes retried in a row before the source fails with the last error; default Infinity. */
+  maxRetries?: number;
 }
 
 const NOTHING: readonly WalMessage[] = [];
@@ -131,6 +134,7 @@ export function switchableSource(
     throw new ConfigError('name', options.name, 'must be a string');
   }
   new Backoff(options.backoff); // reject bad backoff options now
+  const maxRetries = checkMaxRetries(options.maxRetries);
   const random = options.random ?? Math.random;
   const flowControl = options.flowControl;
   const onSwitchModel = options.onSwitchModel;
@@ -141,6 +145,7 @@ export function switchableSource(
     const logger = observed.logger.child({ name, channel: wal.channel });
     const { metrics } = observed;
     const backoff = new Backoff(options.backoff, random);
+    const retries = new RetryStreak(maxRetries, logger, metrics);
     const abort = new AbortController();
     let model: ScannerModel = 'catchup';
     let reader: WalReader | undefined;
@@ -309,6 +314,7 @@ export function switchableSource(
           if (batch.length === 0)
             throw new WalError('READER_ENDED', 'the WAL reader ended without an error');
           backoff.reset();
+          retries.succeeded();
           for (const m of batch) {
             if (exclusiveStart !== undefined && m.timeTick <= exclusiveStart) continue;
             hand(m, true, exclusiveStart);
@@ -349,12 +355,9 @@ export function switchableSource(
           if (resume !== undefined) position = resume;
           else if (firstHandedId !== undefined)
             position = { ...position, policy: DeliverPolicy.startFrom(firstHandedId) };
-          const delayMs = backoff.nextDelay();
-          logger.warn(
-            { err: String(err), delayMs: Math.round(delayMs) },
-            'catch-up pass failed; retrying after backoff',
-          );
-          await sleep(scheduler, delayMs, (t) => (timer = t));
+          const verdict = retries.failed(err, () => backoff.nextDelay());
+          if (!verdict.retry) throw err;
+          await sleep(scheduler, verdict.delayMs, (t) => (timer = t));
           timer = undefined;
         }
       }

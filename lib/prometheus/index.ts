@@ -17,7 +17,12 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
 import { ConfigError } from '../errors.js';
 import type { MessageType } from '../message/message.js';
-import type { ScannerInfo, ScannerMetrics, ScannerModel } from '../observability/metrics.js';
+import type {
+  ScannerInfo,
+  ScannerLag,
+  ScannerMetrics,
+  ScannerModel,
+} from '../observability/metrics.js';
 
 /** Options of {@link prometheusMetrics}. */
 export interface PrometheusMetricsOptions {
@@ -83,6 +88,9 @@ export const PAUSE_SECONDS_BUCKETS: readonly number[] = Object.freeze([
  * | `rxwal_scanner_pending_queue_bytes` | gauge | | Σ bytes waiting for pull consumers |
  * | `rxwal_scanner_time_tick_buf_bytes` | gauge | | Σ bytes in reorder buffers |
  * | `rxwal_scanner_txn_buf_bytes` | gauge | | Σ bytes in txn buffers |
+ * | `rxwal_scanner_retries_total` | counter | `code` | read errors the scanners retried, by error code |
+ * | `rxwal_scanner_lag_seconds` | gauge | `scanner_name` | newest time tick written minus the last delivered one |
+ * | `rxwal_scanner_lag_messages` | gauge | `scanner_name` | records written after the last delivered one (backends with numeric ids) |
  *
  * - Metrics are registered on `registry` only, never on prom-client's global registry.
  * - Many sinks may share one registry (one per channel, or one per scanner): a family already
@@ -154,7 +162,15 @@ export function prometheusMetrics(
 
 /** The label every series carries besides the constant ones. */
 const CHANNEL_LABEL = 'channel_name';
-const RESERVED_LABELS = new Set([CHANNEL_LABEL, 'scanner_model', 'message_type', 'state', 'le']);
+const RESERVED_LABELS = new Set([
+  CHANNEL_LABEL,
+  'scanner_model',
+  'message_type',
+  'state',
+  'le',
+  'code',
+  'scanner_name',
+]);
 
 function checkLabels(labels: unknown): Readonly<Record<string, string>> {
   if (typeof labels !== 'object' || labels === null) {
@@ -208,6 +224,9 @@ interface Families {
   readonly pendingBytes: Gauge;
   readonly reorderBytes: Gauge;
   readonly txnBytes: Gauge;
+  readonly retries: Counter;
+  readonly lagSeconds: Gauge;
+  readonly lagMessages: Gauge;
 }
 
 type Family = Families[keyof Families];
@@ -301,6 +320,24 @@ const FAMILY_SPECS: Readonly<
     name: 'scanner_txn_buf_bytes',
     help: 'Bytes held by txn buffers.',
     labels: [],
+  },
+  retries: {
+    kind: 'counter',
+    name: 'scanner_retries_total',
+    help: 'Read errors the scanners retried, by error code.',
+    labels: ['code'],
+  },
+  lagSeconds: {
+    kind: 'gauge',
+    name: 'scanner_lag_seconds',
+    help: 'Newest time tick written minus the last time tick delivered, per scanner.',
+    labels: ['scanner_name'],
+  },
+  lagMessages: {
+    kind: 'gauge',
+    name: 'scanner_lag_messages',
+    help: 'Records written after the last delivered one, per scanner (numeric ids only).',
+    labels: ['scanner_name'],
   },
 };
 
@@ -448,6 +485,8 @@ class ChannelSeries {
 const MODEL = ['scanner_model'] as const;
 const TYPE_AND_MODEL = ['message_type', 'scanner_model'] as const;
 const STATE = ['state'] as const;
+const CODE = ['code'] as const;
+const SCANNER = ['scanner_name'] as const;
 const NONE = [] as const;
 
 /** The channels of one registry, prefix and set of constant labels. */
@@ -528,6 +567,10 @@ class PrometheusScannerMetrics implements ScannerMetrics {
     if (scanner.model !== undefined) {
       series.families.scanners.dec(series.labels('scanners', MODEL, scanner.model));
     }
+    // a closed scanner has no lag: its series go now, not when the whole channel settles
+    const { lagSeconds, lagMessages } = series.families;
+    lagSeconds.remove(series.labels('lagSeconds', SCANNER, scanner.name));
+    lagMessages.remove(series.labels('lagMessages', SCANNER, scanner.name));
     series.live -= 1;
     series.settle();
   }
@@ -581,6 +624,20 @@ class PrometheusScannerMetrics implements ScannerMetrics {
     const series = this.current;
     series.txnBytes += delta;
     this.addBytes(series, 'txnBytes', delta);
+  }
+
+  observeRetry(code: string): void {
+    const series = this.current;
+    series.families.retries.inc(series.labels('retries', CODE, code));
+  }
+
+  observeLag(scanner: ScannerInfo, lag: ScannerLag): void {
+    const series = this.seriesOf(scanner);
+    const { lagSeconds, lagMessages } = series.families;
+    lagSeconds.set(series.labels('lagSeconds', SCANNER, scanner.name), lag.seconds);
+    if (lag.messages !== undefined) {
+      lagMessages.set(series.labels('lagMessages', SCANNER, scanner.name), lag.messages);
+    }
   }
 
   pauseStarted(): void {

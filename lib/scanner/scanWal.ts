@@ -1,5 +1,13 @@
-import { asyncScheduler, Observable, type SchedulerLike, type Subscription } from 'rxjs';
+import { asyncScheduler, identity, Observable, type SchedulerLike, type Subscription } from 'rxjs';
 
+import {
+  checkpointed,
+  resolveCheckpointOptions,
+  type CheckpointOptions,
+  type HandledChannel,
+} from '../checkpoint/autoSave.js';
+import { checkCheckpoint, type Checkpoint } from '../checkpoint/checkpoint.js';
+import { resumeAfter } from '../checkpoint/resumeAfter.js';
 import { ConfigError } from '../errors.js';
 import type { WalMessage } from '../message/message.js';
 import type { BackoffOptions } from '../internal/backoff.js';
@@ -7,6 +15,7 @@ import { countedByCaller } from '../internal/countedByCaller.js';
 import { definedOnly } from '../internal/definedOnly.js';
 import { PendingQueue } from '../internal/pendingQueue.js';
 import { Waiters } from '../internal/waiters.js';
+import { reportLag } from '../observability/lag.js';
 import type { Logger } from '../observability/logger.js';
 import { noopMetrics, type ScannerMetrics, type ScannerModel } from '../observability/metrics.js';
 import { resolveObserved } from '../observability/resolve.js';
@@ -51,6 +60,24 @@ export interface ScanOptions {
   scheduler?: SchedulerLike;
   /** Messages asked of the WAL reader at a time; default 256. */
   readBatchSize?: number;
+  /**
+   * Deliver exactly what comes after this checkpoint (`checkpointOf` of the last message the
+   * consumer handled): reads from its last-confirmed id and drops, once transactions are
+   * assembled, everything at or before its (tick, id). Replaces `deliverPolicy`.
+   */
+  resumeFrom?: Checkpoint;
+  /**
+   * Load the start from `store` when subscribed (it wins over `resumeFrom` and `deliverPolicy`
+   * when it holds a checkpoint) and save the consumer's position as it goes: a push consumer
+   * handled a message when its `next` returned, a pull consumer when it asks for the next one.
+   * Throttled by `every`, flushed when the scanner closes. At-least-once: see docs/checkpoints.md.
+   */
+  checkpoint?: CheckpointOptions;
+  /**
+   * Failed read passes retried in a row before the scanner fails with the last error; default
+   * `Infinity` (retry for ever). A pass that reads something ends the streak.
+   */
+  maxRetries?: number;
 }
 
 /** Default `pendingLimit` (the reference's 16). */
@@ -95,6 +122,11 @@ export function scanWal(wal: ReadableWal, options: ScanOptions = {}): ScanObserv
   const filters = options.filters ?? [];
   deliverFilterPredicate(filters); // reject bad filters now
   const deliverPolicy = checkDeliverPolicy(options.deliverPolicy ?? DeliverPolicy.all());
+  const resumeFrom =
+    options.resumeFrom === undefined
+      ? undefined
+      : checkCheckpoint(options.resumeFrom, 'resumeFrom');
+  const checkpoint = resolveCheckpointOptions(options.checkpoint);
   const pendingLimit = options.pendingLimit ?? DEFAULT_PENDING_LIMIT;
   if (!Number.isSafeInteger(pendingLimit) || pendingLimit < 1) {
     throw new ConfigError('pendingLimit', options.pendingLimit, 'must be a positive integer');
@@ -116,19 +148,44 @@ export function scanWal(wal: ReadableWal, options: ScanOptions = {}): ScanObserv
       name: options.name,
       backoff: options.backoff,
       readBatchSize: options.readBatchSize,
+      maxRetries: options.maxRetries,
     }),
     deliverPolicy,
     scheduler,
   });
 
   /** Builds one scanner's pipeline; `waiting` and `flowControl` come from the pull consumer. */
-  const build = (waiting: () => number, pull: FlowControl | undefined): Observable<WalMessage> =>
+  const build = (
+    waiting: () => number,
+    pull: FlowControl | undefined,
+    handled?: HandledChannel,
+  ): Observable<WalMessage> =>
+    checkpoint === undefined
+      ? pipeline(waiting, pull, resumeFrom)
+      : checkpointed(
+          (from) => pipeline(waiting, pull, from),
+          checkpoint,
+          resumeFrom,
+          scheduler,
+          logger,
+          handled,
+        );
+
+  /** One scanner's operators, resuming after `from` when given. */
+  const pipeline = (
+    waiting: () => number,
+    pull: FlowControl | undefined,
+    from: Checkpoint | undefined,
+  ): Observable<WalMessage> =>
     new Observable<WalMessage>((subscriber) => {
       let model: ScannerModel = 'catchup';
       const scannerModel = (): ScannerModel => model;
       let gateHolding = false;
       const flow = new Flow(pull, () => gateHolding);
-      const policy = resolveLatest(wal, deliverPolicy);
+      const policy =
+        from === undefined
+          ? resolveLatest(wal, deliverPolicy)
+          : DeliverPolicy.startFrom(from.lastConfirmedId);
       const name = options.name ?? nextScannerName(wal.channel);
       // Counted as catch-up from subscription, also while the pause gate holds the source back
       // (reference § 7.3), so `paused` never exceeds the scanners; the source reports switches.
@@ -145,7 +202,11 @@ export function scanWal(wal: ReadableWal, options: ScanOptions = {}): ScanObserv
       return switchableSource(wal, {
         ...observed,
         metrics: sourceMetrics,
-        ...definedOnly({ backoff: options.backoff, readBatchSize: options.readBatchSize }),
+        ...definedOnly({
+          backoff: options.backoff,
+          readBatchSize: options.readBatchSize,
+          maxRetries: options.maxRetries,
+        }),
         name,
         deliverPolicy: policy,
         scheduler,
@@ -158,6 +219,8 @@ export function scanWal(wal: ReadableWal, options: ScanOptions = {}): ScanObserv
           reorderUntilTick(operatorOptions),
           txnBuffer(operatorOptions),
           deliveryStage(waiting),
+          from === undefined ? identity : resumeAfter(from),
+          reportLag(wal, () => ({ name, channel: wal.channel, model }), metrics, scheduler),
           pauseGate(pause$ ?? NEVER_PAUSED, {
             ...pauseOptions,
             ...operatorOptions,
@@ -210,6 +273,7 @@ class Scanner extends Observable<WalMessage> implements ScanObservable {
     private readonly build: (
       waiting: () => number,
       pull: FlowControl | undefined,
+      handled?: HandledChannel,
     ) => Observable<WalMessage>,
     private readonly pendingLimit: number,
     private readonly metrics: ScannerMetrics,
@@ -242,13 +306,20 @@ class PullConsumer implements AsyncIterator<WalMessage>, FlowControl {
   private end: { readonly error?: unknown; readonly failed: boolean } | undefined;
   private readonly consumers: WaitingNext[] = [];
   private readonly readers = new Waiters();
+  /** Told, when the consumer asks for the next message, that it handled the last one. */
+  private readonly handled: HandledChannel = {};
+  private lastReturned: WalMessage | undefined;
 
   constructor(
-    build: (waiting: () => number, pull: FlowControl) => Observable<WalMessage>,
+    build: (
+      waiting: () => number,
+      pull: FlowControl,
+      handled: HandledChannel,
+    ) => Observable<WalMessage>,
     private readonly pendingLimit: number,
     private readonly metrics: ScannerMetrics,
   ) {
-    this.subscription = build(() => this.queue.length, this).subscribe({
+    this.subscription = build(() => this.queue.length, this, this.handled).subscribe({
       next: (m) => {
         this.queue.addOne(m);
         this.metrics.addPendingQueueBytes(m.size);
@@ -271,6 +342,9 @@ class PullConsumer implements AsyncIterator<WalMessage>, FlowControl {
   }
 
   next(): Promise<IteratorResult<WalMessage>> {
+    const last = this.lastReturned;
+    this.lastReturned = undefined;
+    if (last !== undefined) this.handled.handled?.(last);
     return new Promise((resolve, reject) => {
       this.consumers.push({ resolve, reject });
       this.deliver();
@@ -294,6 +368,7 @@ class PullConsumer implements AsyncIterator<WalMessage>, FlowControl {
       if (m !== undefined) {
         this.metrics.addPendingQueueBytes(-m.size);
         if (this.queue.length < this.pendingLimit) this.readers.wakeAll();
+        this.lastReturned = m;
         consumer.resolve({ value: m, done: false });
         consumer = this.consumers.shift();
         continue;

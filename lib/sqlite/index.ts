@@ -23,3 +23,5 @@ export type { FileAccessProblem } from './fileErrors.js';
 export { rawPayloadCodec, jsonPayloadCodec } from '../wire/payloadCodec.js';
 export type { PayloadCodec } from '../wire/payloadCodec.js';
 export type { RawMessageInit } from '../wal/memoryWal.js';
+export { sqliteCheckpointStore, SQLITE_CHECKPOINT_TABLE } from './checkpointStore.js';
+export type { SqliteCheckpointStore, SqliteCheckpointStoreOptions } from './checkpointStore.js';

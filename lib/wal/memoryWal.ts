@@ -4,7 +4,7 @@ import { createMessage, type MessageInit } from '../message/createMessage.js';
 import type { WalMessage } from '../message/message.js';
 import { sequenceOf, type MessageId } from '../message/messageId.js';
 import { DeliverPolicy, checkDeliverPolicy } from '../options/deliverPolicy.js';
-import type { ReadableWal, Wal, WalOptions, WalReader } from './wal.js';
+import type { LogEnd, ReadableWal, Wal, WalOptions, WalReader } from './wal.js';
 import { WalWriter, type LogStorage } from './writer.js';
 import type { WriteAheadBuffer } from './writeAheadBuffer.js';
 
@@ -83,6 +83,7 @@ export function createMemoryWal(options: MemoryWalOptions = {}): MemoryWal {
     channel,
     accessMode: 'ro' as const,
     read: (policy: DeliverPolicy) => log.read(policy),
+    logEnd: () => log.end(),
   });
 
   return {
@@ -95,6 +96,7 @@ export function createMemoryWal(options: MemoryWalOptions = {}): MemoryWal {
       return log.length;
     },
     read: (policy) => log.read(policy),
+    logEnd: () => log.end(),
     requestPersistedTimeTick: () => writer.requestPersistedTimeTick(),
     append: (m) => guard(() => writer.append(m)),
     beginTxn: (o) => guard(() => writer.beginTxn(o)),
@@ -150,6 +152,7 @@ export function createMemoryWal(options: MemoryWalOptions = {}): MemoryWal {
 class MemoryLog implements LogStorage {
   private readonly messages: WalMessage[] = [];
   private readonly waiters = new Waiters();
+  private highestTick = 0n;
   closed = false;
 
   get length(): number {
@@ -168,8 +171,17 @@ class MemoryLog implements LogStorage {
 
   write(messages: readonly WalMessage[]): void {
     if (this.closed) throw new ClosedError('WAL');
-    for (const m of messages) this.messages.push(m);
+    for (const m of messages) {
+      this.messages.push(m);
+      if (m.timeTick > this.highestTick) this.highestTick = m.timeTick;
+    }
     this.waiters.wakeAll();
+  }
+
+  /** The newest record's id and the highest tick written. */
+  end(): LogEnd | undefined {
+    const last = this.messages[this.messages.length - 1];
+    return last === undefined ? undefined : { id: last.id, timeTick: this.highestTick };
   }
 
   read(policy: DeliverPolicy): WalReader {

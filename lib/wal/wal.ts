@@ -2,6 +2,8 @@ import type { SchedulerLike } from 'rxjs';
 
 import type { Duration } from '../internal/duration.js';
 import type { MessageType, WalMessage } from '../message/message.js';
+import type { MessageId } from '../message/messageId.js';
+import type { TimeTick } from '../message/tso.js';
 import type { Logger } from '../observability/logger.js';
 import type { DeliverPolicy } from '../options/deliverPolicy.js';
 import type { WriteAheadBuffer, WriteAheadBufferOptions } from './writeAheadBuffer.js';
@@ -40,6 +42,27 @@ export interface ReadableWal {
   readonly writeAheadBuffer?: WriteAheadBuffer | undefined;
   /** Asks the writer for a persisted time tick soon (reference § 3.1); best effort. */
   requestPersistedTimeTick?(): void;
+  /**
+   * Where the log ends now: the id of its newest record and the highest time tick written
+   * (undefined for an empty log). Optional and cheap to call; a scanner uses it to report its lag
+   * (`ScannerMetrics.observeLag`) and reports none when the backend does not offer it.
+   */
+  logEnd?(): LogEnd | undefined;
+}
+
+/**
+ * What {@link ReadableWal.logEnd} returns.
+ *
+ * @example
+ * ```ts
+ * const end: LogEnd | undefined = wal.logEnd?.(); // { id: messageId(1200), timeTick: 4425…n }
+ * ```
+ */
+export interface LogEnd {
+  /** The newest record's id. */
+  readonly id: MessageId;
+  /** The highest time tick written so far. */
+  readonly timeTick: TimeTick;
 }
 
 /** What {@link Wal.append} takes. */

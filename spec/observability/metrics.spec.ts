@@ -22,6 +22,11 @@ describe('noopMetrics', () => {
       ['addTxnBufferBytes', () => noopMetrics.addTxnBufferBytes(5)],
       ['pauseStarted', () => noopMetrics.pauseStarted()],
       ['pauseEnded', () => noopMetrics.pauseEnded(3)],
+      ['observeRetry', () => noopMetrics.observeRetry?.('READER_ENDED')],
+      [
+        'observeLag',
+        () => noopMetrics.observeLag?.({ name: 's', channel: 'c' }, { seconds: 1, messages: 2 }),
+      ],
     ];
     expect(calls.map(([name]) => name).sort()).toEqual(Object.keys(noopMetrics).sort());
     for (const [, call] of calls) expect(call()).toBeUndefined();
@@ -43,7 +48,24 @@ describe('createInMemoryMetrics', () => {
       timeTickViolations: 0,
       txn: { autocommit: 0, committed: 0, rolledBack: 0, expired: 0, error: 0 },
       bytes: { pendingQueue: 0, reorderBuffer: 0, txnBuffer: 0 },
+      retries: {},
+      lag: {},
     });
+  });
+
+  it('counts retries by code and keeps the latest lag of each scanner', () => {
+    const metrics = createInMemoryMetrics();
+    metrics.observeRetry?.('READER_ENDED');
+    metrics.observeRetry?.('READER_ENDED');
+    metrics.observeRetry?.('ECONNRESET');
+    metrics.observeLag?.({ name: 'a', channel: 'p0' }, { seconds: 3 });
+    metrics.observeLag?.({ name: 'a', channel: 'p0' }, { seconds: 1.5, messages: 4 });
+    metrics.observeLag?.({ name: 'b', channel: 'p0' }, { seconds: 0 });
+    const snapshot = metrics.snapshot();
+    expect(snapshot.retries).toEqual({ READER_ENDED: 2, ECONNRESET: 1 });
+    expect(snapshot.lag).toEqual({ a: { seconds: 1.5, messages: 4 }, b: { seconds: 0 } });
+    metrics.scannerClosed({ name: 'a', channel: 'p0', model: 'catchup' });
+    expect(metrics.snapshot().lag).toEqual({ b: { seconds: 0 } });
   });
 
   it('counts a scanner by switchModel(undefined, model), moves it on a switch and uncounts it on scannerClosed({ model })', () => {

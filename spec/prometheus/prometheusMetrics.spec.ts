@@ -14,6 +14,7 @@ import {
   prometheusMetrics,
 } from '../../lib/prometheus/index.js';
 import { pauseGate } from '../../lib/operators/pauseGate.js';
+import { tso } from '../../lib/message/tso.js';
 import { scanWal } from '../../lib/scanner/scanWal.js';
 import { createMemoryWal, type MemoryWal } from '../../lib/wal/memoryWal.js';
 import { settle, VirtualClock } from '../../lib/testing/index.js';
@@ -85,6 +86,9 @@ const FAMILIES = [
   'rxwal_scanner_pending_queue_bytes',
   'rxwal_scanner_time_tick_buf_bytes',
   'rxwal_scanner_txn_buf_bytes',
+  'rxwal_scanner_retries_total',
+  'rxwal_scanner_lag_seconds',
+  'rxwal_scanner_lag_messages',
 ];
 
 describe('prometheusMetrics', () => {
@@ -245,6 +249,43 @@ describe('prometheusMetrics', () => {
       txnBuffer: (log.begin8?.size ?? 0) + (log.body8?.size ?? 0),
     });
     expect(await sample(registry, 'rxwal_scanner_pending_queue_bytes', p0)).toBeUndefined();
+  });
+
+  test('lag: seconds and messages behind the log end per scanner; the series go when it closes', async () => {
+    const ms = (n: number): bigint => tso.compose(1_700_000_000_000 + n);
+    wal.appendRaw({ type: 'Insert', vchannel: 'v1', timeTick: ms(0) });
+    wal.appendRaw({ type: 'TimeTick', timeTick: ms(1000) });
+    wal.appendRaw({ type: 'Insert', vchannel: 'v1', timeTick: ms(2000) });
+    wal.appendRaw({ type: 'Insert', vchannel: 'v1', timeTick: ms(3000) });
+    wal.appendRaw({ type: 'Insert', vchannel: 'v1', timeTick: ms(4500) });
+    const metrics = prometheusMetrics(registry, { channel: 'p0' });
+    const sub = scanWal(wal, { name: 'lagging', scheduler: clock.scheduler, metrics }).subscribe();
+    await clock.advance(5);
+    // reported on the first delivery (#1 @0 ms) and on the time tick #2 @1000 ms: 3.5 s and
+    // 3 records behind the end (#5 @4500 ms)
+    const labels = { channel_name: 'p0', scanner_name: 'lagging' };
+    expect(await sample(registry, 'rxwal_scanner_lag_seconds', labels)).toBe(3.5);
+    expect(await sample(registry, 'rxwal_scanner_lag_messages', labels)).toBe(3);
+    wal.appendRaw({ type: 'TimeTick', timeTick: ms(5000) });
+    await clock.advance(5);
+    // the time tick #6 releases the rest and is reported: the end is #6 @5000 ms
+    expect(await sample(registry, 'rxwal_scanner_lag_seconds', labels)).toBe(0);
+    expect(await sample(registry, 'rxwal_scanner_lag_messages', labels)).toBe(0);
+    sub.unsubscribe();
+    expect(await sample(registry, 'rxwal_scanner_lag_seconds', labels)).toBeUndefined();
+    expect(await sample(registry, 'rxwal_scanner_lag_messages', labels)).toBeUndefined();
+  });
+
+  test('retries are counted by code', async () => {
+    const metrics = prometheusMetrics(registry, { channel: 'p0' });
+    const sub = scanWal(wal, { scheduler: clock.scheduler, metrics }).subscribe();
+    metrics.observeRetry?.('READER_ENDED');
+    metrics.observeRetry?.('READER_ENDED');
+    metrics.observeRetry?.('ECONNRESET');
+    const counted = (code: string): Promise<number | undefined> =>
+      sample(registry, 'rxwal_scanner_retries_total', { channel_name: 'p0', code });
+    expect([await counted('READER_ENDED'), await counted('ECONNRESET')]).toEqual([2, 1]);
+    sub.unsubscribe();
   });
 
   test('the message-size histogram has the reference buckets: 10 exponential, 64 B to 8 MiB', async () => {
