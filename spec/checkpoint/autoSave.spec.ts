@@ -16,7 +16,7 @@ import { scanWal, type ScanOptions } from '../../lib/scanner/scanWal.js';
 import { createMemoryWal, type MemoryWal } from '../../lib/wal/memoryWal.js';
 import type { ReadableWal, WalReader } from '../../lib/wal/wal.js';
 import { configErrorOf } from '../support/errors.js';
-import { settle, VirtualClock } from '../support/virtualTime.js';
+import { settle, VirtualClock } from '../../lib/testing/index.js';
 
 /** A memory store that also remembers every checkpoint saved, in order (by id). */
 function recordingStore(initial?: Checkpoint): CheckpointStore & { saved: string[] } {

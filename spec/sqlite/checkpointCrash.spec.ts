@@ -14,7 +14,7 @@ import Database from 'better-sqlite3';
 import { openSqliteWal } from '../../lib/sqlite/index.js';
 import type { WalMessage } from '../../lib/message/message.js';
 import { between, seededRandom } from '../support/random.js';
-import { VirtualClock } from '../support/virtualTime.js';
+import { VirtualClock } from '../../lib/testing/index.js';
 import { tempFiles } from './support/files.js';
 
 const files = tempFiles();

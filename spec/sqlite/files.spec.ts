@@ -25,7 +25,7 @@ import Database from 'better-sqlite3';
 import { CorruptRecordError } from '../../lib/errors.js';
 import { scanWal } from '../../lib/scanner/scanWal.js';
 import { openSqliteWal, sqliteWalStats } from '../../lib/sqlite/index.js';
-import { VirtualClock } from '../support/virtualTime.js';
+import { VirtualClock } from '../../lib/testing/index.js';
 import { tempFiles } from './support/files.js';
 import { rxwal } from './support/rxwalProcess.js';
 

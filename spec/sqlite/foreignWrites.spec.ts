@@ -13,7 +13,7 @@ import { MessageType, type WalMessage } from '../../lib/message/message.js';
 import { DeliverPolicy } from '../../lib/options/deliverPolicy.js';
 import { scanWal } from '../../lib/scanner/scanWal.js';
 import { openSqliteWal, type SqliteWal } from '../../lib/sqlite/index.js';
-import { VirtualClock } from '../support/virtualTime.js';
+import { VirtualClock } from '../../lib/testing/index.js';
 import { tempFiles } from './support/files.js';
 import { rxwal } from './support/rxwalProcess.js';
 
