@@ -8,7 +8,7 @@ function ignore(): void {
  * The metrics a source gets when its caller counts the scanner itself: `scanWal` counts a scanner
  * from its subscription, while its pause gate may hold the source back (reference § 7.3 counts a
  * scanner as catch-up from the moment it exists). Drops `scannerOpened`, `scannerClosed` and the
- * source's first `switchModel(undefined, …)`; forwards every other event.
+ * source's first `switchModel(undefined, …)`; forwards every other event, the optional ones too.
  *
  * @example
  * ```ts
@@ -16,7 +16,7 @@ function ignore(): void {
  * ```
  */
 export function countedByCaller(metrics: ScannerMetrics): ScannerMetrics {
-  return {
+  const counted: ScannerMetrics = {
     scannerOpened: ignore,
     scannerClosed: ignore,
     switchModel: (from, to) => {
@@ -32,4 +32,10 @@ export function countedByCaller(metrics: ScannerMetrics): ScannerMetrics {
     pauseStarted: () => metrics.pauseStarted(),
     pauseEnded: (durationMs) => metrics.pauseEnded(durationMs),
   };
+  // The optional events stay absent where the sink has none, as callers test for them.
+  if (metrics.observeRetry !== undefined)
+    counted.observeRetry = (code) => metrics.observeRetry?.(code);
+  if (metrics.observeLag !== undefined)
+    counted.observeLag = (scanner, lag) => metrics.observeLag?.(scanner, lag);
+  return counted;
 }

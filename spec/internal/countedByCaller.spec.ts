@@ -1,5 +1,5 @@
 import { countedByCaller } from '../../lib/internal/countedByCaller.js';
-import { createInMemoryMetrics } from '../../lib/observability/metrics.js';
+import { createInMemoryMetrics, noopMetrics } from '../../lib/observability/metrics.js';
 
 describe('countedByCaller', () => {
   test('drops the lifecycle events and the first switch; forwards every other event', () => {
@@ -32,5 +32,26 @@ describe('countedByCaller', () => {
     });
     source.pauseEnded(5);
     expect(metrics.snapshot()).toMatchObject({ paused: 0, pauseDurationsMs: [5] });
+  });
+
+  test('forwards the optional events a sink has, and leaves absent the ones it lacks', () => {
+    const retries: string[] = [];
+    const lags: number[] = [];
+    const sink = {
+      ...noopMetrics,
+      observeRetry: (code: string) => retries.push(code),
+      observeLag: (_scanner: { name: string; channel: string }, lag: { seconds: number }) =>
+        lags.push(lag.seconds),
+    };
+    const source = countedByCaller(sink);
+    source.observeRetry?.('EIO');
+    source.observeLag?.({ name: 's', channel: 'p0' }, { seconds: 2 });
+    expect(retries).toEqual(['EIO']);
+    expect(lags).toEqual([2]);
+
+    const { observeRetry: _retry, observeLag: _lag, ...older } = noopMetrics;
+    const fromOlder = countedByCaller(older);
+    expect(fromOlder.observeRetry).toBeUndefined();
+    expect(fromOlder.observeLag).toBeUndefined();
   });
 });
