@@ -28,3 +28,5 @@ export { NATS_INSTALL_HINT } from './modules.js';
 export { FencedError } from '../errors.js';
 export { rawPayloadCodec, jsonPayloadCodec } from '../wire/payloadCodec.js';
 export type { PayloadCodec } from '../wire/payloadCodec.js';
+export { kvCheckpointStore } from './kvCheckpointStore.js';
+export type { KvCheckpointStore, CheckpointTextCodec } from './kvCheckpointStore.js';
