@@ -197,16 +197,10 @@ function isDefiniteRefusal(err: unknown): boolean {
  */
 function isRetryable(err: unknown): boolean {
   if (typeof err !== 'object' || err === null) return false;
-  const e = err as { name?: string; message?: string; code?: unknown; status?: number };
-  const status = apiCode(err) === undefined ? undefined : (err as { status?: number }).status;
-  if (status === 503) return true;
+  const e = err as { name?: string; message?: string; status?: number };
+  if (e.status === 503) return true;
   const text = `${e.name ?? ''} ${e.message ?? ''}`.toLowerCase();
-  if (apiCode(err) !== undefined) {
-    return /no leader|not available|unavailable|temporarily|cluster|insufficient resources/.test(
-      text,
-    );
-  }
-  return /timeout|no responders|503|disconnect|reconnect|connection|closed|not available|unavailable/.test(
+  return /timeout|no responders|not enabled|no leader|not available|unavailable|temporarily|insufficient resources|disconnect|reconnect|connection|closed|503/.test(
     text,
   );
 }
