@@ -197,10 +197,11 @@ function isDefiniteRefusal(err: unknown): boolean {
  */
 function isRetryable(err: unknown): boolean {
   if (typeof err !== 'object' || err === null) return false;
-  const e = err as { name?: string; message?: string; status?: number };
-  if (e.status === 503) return true;
+  const e = err as { name?: string; message?: string };
   const text = `${e.name ?? ''} ${e.message ?? ''}`.toLowerCase();
-  return /timeout|no responders|not enabled|no leader|not available|unavailable|temporarily|insufficient resources|disconnect|reconnect|connection|closed|503/.test(
+  // The stream answered: only a missing leader is worth waiting for (limits also answer 503).
+  if (apiCode(err) !== undefined) return /leader|temporarily|unavailable|not enabled/.test(text);
+  return /timeout|no responders|not enabled|unavailable|disconnect|reconnect|connection|closed|503/.test(
     text,
   );
 }

@@ -4,6 +4,7 @@
  * writer's process, catch-up from another connection, bad credentials, fencing of a second
  * writer, a batch cut by a refusal, and the KV pause switch.
  */
+import { DiscardPolicy, jetstreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import { firstValueFrom, filter, take, toArray, type Observable } from 'rxjs';
 
@@ -263,5 +264,59 @@ describeWithNats('openJetStreamWal on one authenticated nats-server', () => {
     await switchA.close();
     await switchB.close();
     expect(switchA.isStopped).toBe(true);
+  });
+
+  test('the reader watchdog recreates a lost consumer right after the last sequence it handed over', async () => {
+    const wal = await open({ ...options('watchdog'), readerWatchdog: '1s' });
+    for (const p of ['a', 'b'])
+      await wal.append({ type: 'Insert', vchannel: 'v1', payload: bytes(p) });
+    const reader = wal.read(DeliverPolicy.all());
+    const seen: WalMessage[] = [];
+    while (seen.length < 3) seen.push(...(await reader.next()));
+    const jsm = await jetstreamManager(wal.connection);
+    // the consumer disappears under the reader (as after a stream-leader kill)
+    for await (const c of jsm.consumers.list(wal.stream))
+      await jsm.consumers.delete(wal.stream, c.name);
+    for (const p of ['c', 'd'])
+      await wal.append({ type: 'Insert', vchannel: 'v1', payload: bytes(p) });
+    const last = await wal.syncTimeTick({ persisted: true });
+    while (!seen.some((m) => m.id.key === last.id.key)) seen.push(...(await reader.next()));
+    reader.close();
+    const ids = seen.map((m) => Number(m.id.key));
+    expect(ids).toEqual(Array.from({ length: ids.length }, (_, i) => i + 1)); // no gap, no duplicate
+  });
+
+  test('a batch cut by a refusal leaves a prefix that scanners deliver safely, and the writer stops', async () => {
+    const wal = await open(options('cut'));
+    await wal.append({ type: 'Insert', vchannel: 'v1', payload: bytes('before') });
+    const jsm = await jetstreamManager(wal.connection);
+    const info = await jsm.streams.info(wal.stream);
+    // room for three more messages: the batch below is cut after its third
+    await jsm.streams.update(wal.stream, {
+      ...info.config,
+      max_msgs: info.state.messages + 3,
+      discard: DiscardPolicy.New,
+    });
+    const txn = await wal.beginTxn({ vchannel: 'v1', keepalive: '1s' });
+    const batch = [
+      wal.append({ type: 'Insert', vchannel: 'v1', payload: bytes('p1') }),
+      txn.append({ type: 'Insert', payload: bytes('in-txn') }),
+      wal.append({ type: 'Insert', vchannel: 'v1', payload: bytes('lost') }),
+      txn.commit(),
+    ];
+    const outcomes = await Promise.allSettled(batch);
+    expect(outcomes.every((o) => o.status === 'rejected')).toBe(true);
+    await expect(wal.append({ type: 'Insert', vchannel: 'v1' })).rejects.toThrow(FencedError);
+    await jsm.streams.update(wal.stream, { ...info.config, max_msgs: -1 });
+    // a new writer takes over; its first time tick releases the prefix
+    const next = await open(options('cut'));
+    await next.append({ type: 'Insert', vchannel: 'v1', payload: bytes('after') });
+    const reader = await open({ ...options('cut'), readOnly: true });
+    // the prefix's plain append is delivered once; the transaction never committed: nothing of it
+    expect((await firstN(scanWal(reader, { vchannel: 'v1' }), 3)).map(label)).toEqual([
+      'Insert:v1:before',
+      'Insert:v1:p1',
+      'Insert:v1:after',
+    ]);
   });
 });
