@@ -9,6 +9,8 @@ import type { SchedulerLike, Subscription } from 'rxjs';
 import { ClosedError, ConfigError, CorruptRecordError } from '../errors.js';
 import { sleep } from '../internal/backoff.js';
 import type { WalMessage } from '../message/message.js';
+import { messageId } from '../message/messageId.js';
+import { DeliverPolicy } from '../options/deliverPolicy.js';
 import type { Logger } from '../observability/logger.js';
 import type { WalReader } from '../wal/wal.js';
 import type { PayloadCodec } from '../wire/payloadCodec.js';
@@ -54,12 +56,18 @@ export class JetStreamReader implements WalReader {
   private readonly timers = new Set<Subscription>();
   /** Consumers recreated by the watchdog (for tests and logs). */
   recreated = 0;
+  /** The policy with `latest()` replaced by where it starts, once that is known. */
+  resolvedPolicy?: DeliverPolicy;
 
   constructor(
     private readonly context: ReaderContext,
-    private readonly start: ReaderStart,
+    start: ReaderStart,
+    policy: DeliverPolicy,
   ) {
-    if (start !== 'latest') this.nextSequence = start.sequence;
+    if (start !== 'latest') {
+      this.nextSequence = start.sequence;
+      this.resolvedPolicy = policy;
+    }
     this.pump(); // `latest()` is resolved now, at subscription
   }
 
@@ -145,7 +153,10 @@ export class JetStreamReader implements WalReader {
     if (this.nextSequence === undefined) {
       const info = await jsm.streams.info(stream);
       if (this.closed) return;
-      this.nextSequence = BigInt(info.state.last_seq) + 1n;
+      const last = BigInt(info.state.last_seq);
+      this.nextSequence = last + 1n;
+      this.resolvedPolicy =
+        last === 0n ? DeliverPolicy.all() : DeliverPolicy.startAfter(messageId(last));
     }
     if (this.consumerName === undefined) {
       const { AckPolicy, DeliverPolicy } = this.context.modules.jetstream;

@@ -65,6 +65,15 @@ export interface JetStreamWal extends Wal {
   readonly payloadCodec: PayloadCodec;
   /** The connection the WAL uses (closed by `close()` only when the WAL opened it). */
   readonly connection: NatsConnection;
+  /**
+   * The stream's last sequence now (0 when empty): one request to the server.
+   *
+   * @example
+   * ```ts
+   * const end = await wal.lastSequence(); // scan up to here
+   * ```
+   */
+  lastSequence(): Promise<bigint>;
 }
 
 const BUILT_IN_CODECS: Readonly<Record<string, PayloadCodec>> = {
@@ -180,7 +189,8 @@ export async function openJetStreamWal(options: JetStreamWalOptions): Promise<Je
     let closed = false;
     const read = (policy: DeliverPolicy): WalReader => {
       if (closed) throw new ClosedError('WAL');
-      const reader = new JetStreamReader(context, startOf(checkDeliverPolicy(policy, 'policy')));
+      const checked = checkDeliverPolicy(policy, 'policy');
+      const reader = new JetStreamReader(context, startOf(checked), checked);
       readers.add(reader);
       return reader;
     };
@@ -247,6 +257,7 @@ export async function openJetStreamWal(options: JetStreamWalOptions): Promise<Je
         return writer?.writeAheadBuffer;
       },
       read,
+      lastSequence: async () => BigInt((await jsm.streams.info(subjects.stream)).state.last_seq),
       append: <P>(m: AppendInit<P>) => guard((w) => w.append(m)),
       beginTxn: (o) =>
         guard(async (w) => {
