@@ -175,22 +175,39 @@ export class JetStreamReader implements WalReader {
       this.fresh = true;
       this.recreated++;
     }
-    const consumer = await js.consumers.get(stream, this.consumerName);
-    const messages = await consumer.fetch({
-      max_messages: this.context.batchSize,
-      expires: this.context.watchdogMs,
-    });
+    // Every step is bounded: a fetch that neither delivers nor ends (its pull lost in a
+    // reconnect) is stopped, and the consumer recreated, after twice the watchdog interval.
+    const silenceMs = this.context.watchdogMs * 2 + 1000;
+    const consumer = await this.bounded(js.consumers.get(stream, this.consumerName), silenceMs);
+    const messages = await this.bounded(
+      consumer.fetch({ max_messages: this.context.batchSize, expires: this.context.watchdogMs }),
+      silenceMs,
+    );
     this.messages = messages;
     let handed = 0;
+    let silent = false;
+    let timer: Subscription | undefined;
+    const arm = (): void => {
+      timer?.unsubscribe();
+      timer = this.context.scheduler.schedule(() => {
+        silent = true;
+        messages.stop();
+      }, silenceMs);
+    };
+    arm();
     try {
       for await (const jm of messages) {
         if (this.closed) return;
         if (!this.accept(jm)) break;
         handed++;
+        arm();
       }
     } finally {
+      timer?.unsubscribe();
       this.messages = undefined;
     }
+    if (silent)
+      throw new Error(`fetch from ${stream} neither delivered nor ended in ${silenceMs} ms`);
     if (handed === 0 && !this.closed && this.consumerName !== undefined) {
       // The watchdog: an empty fetch while the stream holds more means a stalled consumer.
       const info = await jsm.streams.info(stream);
@@ -223,6 +240,26 @@ export class JetStreamReader implements WalReader {
     this.nextSequence = seq + 1n;
     this.wake();
     return true;
+  }
+
+  /** `promise`, or a rejection after `ms` (the request was lost: the caller recreates). */
+  private bounded<T>(promise: Promise<T>, ms: number): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const timer = this.context.scheduler.schedule(
+        () => reject(new Error(`JetStream request timed out after ${ms} ms`)),
+        ms,
+      );
+      promise.then(
+        (value) => {
+          timer.unsubscribe();
+          resolve(value);
+        },
+        (err: unknown) => {
+          timer.unsubscribe();
+          reject(err instanceof Error ? err : new Error(String(err)));
+        },
+      );
+    });
   }
 
   private dropConsumer(): void {
