@@ -1,5 +1,6 @@
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
+import pino from 'pino';
 import { filter, type Subscription } from 'rxjs';
 
 import type { WalMessage } from '../../../lib/message/message.js';
@@ -31,6 +32,19 @@ export async function waitForJetStream(
     }
   } finally {
     await nc.close();
+  }
+}
+
+/** Opens, retrying for up to 20 s while a cluster that just had a node restarted settles. */
+async function retryOpen<T>(open: () => Promise<T>): Promise<T> {
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    try {
+      return await open();
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      await pause(500);
+    }
   }
 }
 
@@ -69,12 +83,25 @@ export async function leaderKill(
     connectOptions,
     timeTickInterval: '50ms',
   };
-  const wal: JetStreamWal = await openJetStreamWal({
-    ...common,
-    replicas: 3,
-    publishDeadline: '30s',
-  });
-  const follower = await openJetStreamWal({ ...common, readOnly: true, readerWatchdog: '1s' });
+  const wal: JetStreamWal = await retryOpen(() =>
+    openJetStreamWal({
+      ...common,
+      replicas: 3,
+      publishDeadline: '30s',
+    }),
+  );
+  // RXWAL_NATS_LOG=<file>: the follower's warnings (watchdog recreations) for a failed kill
+  const logFile = process.env.RXWAL_NATS_LOG;
+  const follower = await retryOpen(() =>
+    openJetStreamWal({
+      ...common,
+      readOnly: true,
+      readerWatchdog: '1s',
+      ...(logFile === undefined
+        ? {}
+        : { logger: pino({ level: 'debug' }, pino.destination(logFile)) }),
+    }),
+  );
   const acked: WalMessage[] = [];
   let rejected = 0;
   let killedAt = 0;
