@@ -100,7 +100,10 @@ describeWithNats('openJetStreamWal on one authenticated nats-server', () => {
     };
     expect(await firstOf(DeliverPolicy.all())).toBe('1 TimeTick');
     expect(await firstOf(DeliverPolicy.startFrom(b.id))).toBe(`${b.id.key} Insert`);
-    expect(await firstOf(DeliverPolicy.startAfter(a.id))).toBe(`${b.id.key} Insert`);
+    // right after a: its successor in the stream (a time tick may have been written in between)
+    expect((await firstOf(DeliverPolicy.startAfter(a.id))).split(' ')[0]).toBe(
+      String(Number(a.id.key) + 1),
+    );
     // latest() is resolved when the reader is created: it sees only what comes after
     const reader = wal.read(DeliverPolicy.latest());
     await wal.syncTimeTick({ persisted: true });

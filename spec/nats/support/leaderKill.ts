@@ -205,10 +205,12 @@ export async function restartAndCatchUp(
   await server.start();
   const nc = await connect({ servers: servers.map((s) => s.url), ...auth });
   try {
-    const jsm = await jetstreamManager(nc);
     const deadline = Date.now() + withinMs;
     while (Date.now() < deadline) {
-      const info = await jsm.streams.info(stream).catch(() => undefined);
+      // the cluster may still be electing: every request is retried until the deadline
+      const info = await jetstreamManager(nc)
+        .then((jsm) => jsm.streams.info(stream))
+        .catch(() => undefined);
       const cluster = info?.cluster;
       const peer = cluster?.replicas?.find((r) => r.name === name);
       if (
