@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import { ConfigError } from '../errors.js';
 import type { CliDeps, CliWal, MetricsExporter, OpenWalOptions } from './deps.js';
 import { MissingWalError, NotAWalError, UsageError } from './errors.js';
+import { isNatsLocation, openNatsLocation } from './natsLocation.js';
 
 /**
  * The command's dependencies in a real process: SQLite files, the process's streams, SIGINT and
@@ -12,7 +13,8 @@ import { MissingWalError, NotAWalError, UsageError } from './errors.js';
  */
 export function nodeDeps(signal: AbortSignal): CliDeps {
   return {
-    openWal: openSqliteFile,
+    openWal: (path, options) =>
+      isNatsLocation(path) ? openNatsLocation(path, options) : openSqliteFile(path, options),
     prometheus: prometheusExporter,
     stdout: process.stdout,
     stderr: process.stderr,

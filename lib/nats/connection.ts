@@ -1,0 +1,79 @@
+import type { NatsConnection } from '@nats-io/transport-node';
+
+import { ConfigError, WalError } from '../errors.js';
+import type { NatsModules } from './modules.js';
+
+/** How rxwal/nats reaches a server: an open connection, or servers and the client's options. */
+export interface NatsConnectionOptions {
+  /** An open connection; the caller closes it. */
+  connection?: NatsConnection;
+  /** `'nats://127.0.0.1:4222'` or a list (a cluster's seeds). */
+  servers?: string | string[];
+  /**
+   * The client's connection options: `user`/`pass`, `token`, `authenticator` (nkey, creds), `tls`
+   * (`{ caFile }`), `name`… `timeout` bounds the open (default 5000 ms here).
+   */
+  connectOptions?: object;
+}
+
+/** An open connection and whether rxwal opened it (and so closes it). */
+export interface HeldConnection {
+  readonly connection: NatsConnection;
+  readonly owned: boolean;
+}
+
+/** Default bound of an open: a wrong password or an unreachable server fails within it. */
+export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
+
+/** Uses the given connection or opens one, failing within the connect timeout. */
+export async function holdConnection(
+  modules: NatsModules,
+  options: NatsConnectionOptions,
+): Promise<HeldConnection> {
+  if (options.connection !== undefined) {
+    const c = options.connection as unknown;
+    if (
+      typeof c !== 'object' ||
+      c === null ||
+      typeof (c as NatsConnection).request !== 'function'
+    ) {
+      throw new ConfigError('connection', c, 'must be an open NatsConnection');
+    }
+    if (options.servers !== undefined) {
+      throw new ConfigError(
+        'servers',
+        options.servers,
+        'give either connection or servers, not both',
+      );
+    }
+    return { connection: options.connection, owned: false };
+  }
+  const servers = options.servers;
+  const list = typeof servers === 'string' ? [servers] : servers;
+  if (
+    !Array.isArray(list) ||
+    list.length === 0 ||
+    list.some((s) => typeof s !== 'string' || s === '')
+  ) {
+    throw new ConfigError('servers', servers, 'must be a server URL or a non-empty list of them');
+  }
+  const extra = options.connectOptions ?? {};
+  if (typeof extra !== 'object' || extra === null || Array.isArray(extra)) {
+    throw new ConfigError('connectOptions', extra, 'must be an object');
+  }
+  const timeout = (extra as { timeout?: unknown }).timeout ?? DEFAULT_CONNECT_TIMEOUT_MS;
+  try {
+    const connection = await modules.transport.connect({
+      ...extra,
+      servers: list,
+      timeout: timeout as number,
+    });
+    return { connection, owned: true };
+  } catch (err) {
+    throw new WalError(
+      'NATS_CONNECT',
+      `cannot connect to ${list.join(', ')}: ${(err as Error)?.message ?? String(err)}`,
+      { cause: err },
+    );
+  }
+}
