@@ -29,4 +29,3 @@ export { FencedError } from '../errors.js';
 export { rawPayloadCodec, jsonPayloadCodec } from '../wire/payloadCodec.js';
 export type { PayloadCodec } from '../wire/payloadCodec.js';
 export { kvCheckpointStore } from './kvCheckpointStore.js';
-export type { KvCheckpointStore, CheckpointTextCodec } from './kvCheckpointStore.js';

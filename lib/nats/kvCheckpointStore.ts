@@ -1,45 +1,36 @@
 import type { KV } from '@nats-io/kv';
 
+import { decodeCheckpoint, encodeCheckpoint } from '../checkpoint/checkpoint.js';
+import type { CheckpointStore } from '../checkpoint/checkpointStore.js';
 import { ConfigError } from '../errors.js';
 
 /**
- * How a checkpoint becomes the text stored under the key. Once `lib/checkpoint` lands this is
- * `{ encode: encodeCheckpoint, decode: decodeCheckpoint }` and becomes the default.
- */
-export interface CheckpointTextCodec<C> {
-  encode(checkpoint: C): string;
-  decode(text: string): C;
-}
-
-/** What {@link kvCheckpointStore} returns: API.md's `CheckpointStore`. */
-export interface KvCheckpointStore<C> {
-  /** The checkpoint under the key, or `undefined` when the key is absent, deleted or purged. */
-  load(): Promise<C | undefined>;
-  /** Stores the checkpoint's text under the key (one KV put, replicated like the bucket). */
-  save(checkpoint: C): Promise<void>;
-}
-
-/**
- * A checkpoint store on a JetStream KV key: `save` puts the checkpoint's versioned text, `load`
- * reads it back (a deleted or purged key means "no checkpoint"), so a consumer resumes where it
- * stopped on any machine of the cluster.
+ * A checkpoint store on a JetStream KV key: `save` puts the checkpoint's versioned text
+ * ({@link encodeCheckpoint}), `load` reads it back ({@link decodeCheckpoint}; a deleted or purged
+ * key means "no checkpoint"), so a consumer resumes where it stopped on any machine of the
+ * cluster. A put is replicated like the bucket.
  *
+ * @param kv a KV bucket from `@nats-io/kv` (`new Kvm(connection).create(name)`)
+ * @param key the key, in NATS KV key syntax (letters, digits, `-/_=.`)
+ * @returns a {@link CheckpointStore}
+ * @throws ConfigError for something that is not a bucket, or an invalid key
  * @example
  * ```ts
  * import { Kvm } from '@nats-io/kv';
  * import { kvCheckpointStore } from 'rxwal/nats';
  *
  * const kv = await new Kvm(connection).create('rxwal_checkpoints');
- * const store = kvCheckpointStore(kv, 'orders-consumer', { encode: encodeCheckpoint, decode: decodeCheckpoint });
+ * const store = kvCheckpointStore(kv, 'orders-consumer');
  * scanWal(wal, { checkpoint: { store, every: { messages: 100 } } }).subscribe(apply);
  * ```
  */
-export function kvCheckpointStore<C>(
-  kv: Pick<KV, 'get' | 'put'>,
-  key: string,
-  codec: CheckpointTextCodec<C>,
-): KvCheckpointStore<C> {
-  if (typeof kv !== 'object' || kv === null || typeof kv.get !== 'function') {
+export function kvCheckpointStore(kv: Pick<KV, 'get' | 'put'>, key: string): CheckpointStore {
+  if (
+    typeof kv !== 'object' ||
+    kv === null ||
+    typeof kv.get !== 'function' ||
+    typeof kv.put !== 'function'
+  ) {
     throw new ConfigError('kv', kv, 'must be a KV bucket from @nats-io/kv');
   }
   if (
@@ -50,17 +41,14 @@ export function kvCheckpointStore<C>(
   ) {
     throw new ConfigError('key', key, 'must be a KV key (letters, digits, -/_=.)');
   }
-  if (typeof codec?.encode !== 'function' || typeof codec.decode !== 'function') {
-    throw new ConfigError('codec', codec, 'must have encode and decode');
-  }
   return {
     async load() {
       const entry = await kv.get(key);
       if (entry === null || entry.operation !== 'PUT') return undefined;
-      return codec.decode(entry.string());
+      return decodeCheckpoint(entry.string());
     },
     async save(checkpoint) {
-      await kv.put(key, codec.encode(checkpoint));
+      await kv.put(key, encodeCheckpoint(checkpoint));
     },
   };
 }

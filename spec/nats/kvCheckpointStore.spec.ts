@@ -1,8 +1,11 @@
 import { Kvm } from '@nats-io/kv';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 
+import { checkpointOf, encodeCheckpoint } from '../../lib/checkpoint/checkpoint.js';
 import { ConfigError } from '../../lib/errors.js';
+import { createMessage } from '../../lib/message/createMessage.js';
 import { kvCheckpointStore } from '../../lib/nats/index.js';
+import { checkpointStoreContract } from '../support/checkpointStoreContract.js';
 import {
   describeWithNats,
   PASSWORD,
@@ -11,21 +14,10 @@ import {
   type NatsServer,
 } from './support/natsServer.js';
 
-interface Position {
-  timeTick: bigint;
-  id: string;
-}
-const codec = {
-  encode: (p: Position) => JSON.stringify({ v: 1, timeTick: String(p.timeTick), id: p.id }),
-  decode: (text: string): Position => {
-    const o = JSON.parse(text) as { timeTick: string; id: string };
-    return { timeTick: BigInt(o.timeTick), id: o.id };
-  },
-};
-
 describeWithNats('kvCheckpointStore on a real KV bucket', () => {
   let server: NatsServer;
   let nc: NatsConnection;
+  let buckets = 0;
   beforeAll(async () => {
     server = await startNatsServer('kv');
     nc = await connect({ servers: server.url, user: USER, pass: PASSWORD });
@@ -35,30 +27,47 @@ describeWithNats('kvCheckpointStore on a real KV bucket', () => {
     await server.dispose();
   });
 
-  test('loads nothing, then what was saved last, and nothing after a delete', async () => {
-    const kv = await new Kvm(nc).create('rxwal_checkpoints');
-    const store = kvCheckpointStore(kv, 'consumer.a', codec);
-    await expect(store.load()).resolves.toBeUndefined();
-    await store.save({ timeTick: 1n << 60n, id: '7' });
-    await store.save({ timeTick: (1n << 60n) + 1n, id: '9' });
-    // another process's store on the same key sees it
-    const again = kvCheckpointStore(
-      await new Kvm(nc).open('rxwal_checkpoints'),
-      'consumer.a',
-      codec,
-    );
-    await expect(again.load()).resolves.toEqual({ timeTick: (1n << 60n) + 1n, id: '9' });
-    expect((await kv.get('consumer.a'))?.string()).toBe(
-      `{"v":1,"timeTick":"${(1n << 60n) + 1n}","id":"9"}`,
-    );
+  checkpointStoreContract('kvCheckpointStore', async () => {
+    const bucket = `rxwal_checkpoints_${++buckets}`;
+    const kvm = new Kvm(nc);
+    const kv = await kvm.create(bucket);
+    return {
+      store: kvCheckpointStore(kv, 'consumer.a'),
+      reopen: async () => kvCheckpointStore(await new Kvm(nc).open(bucket), 'consumer.a'),
+      other: async () => kvCheckpointStore(await new Kvm(nc).open(bucket), 'consumer.b'),
+      dispose: async () => {
+        await kv.destroy();
+      },
+    };
+  });
+
+  test('stores the text of encodeCheckpoint; a deleted key loads nothing', async () => {
+    const kv = await new Kvm(nc).create('rxwal_checkpoints_text');
+    const store = kvCheckpointStore(kv, 'consumer.a');
+    const m = createMessage({
+      id: 9n,
+      type: 'Insert',
+      timeTick: (1n << 60n) + 1n,
+      vchannel: 'v1',
+      lastConfirmedId: 7n,
+    });
+    await store.save(checkpointOf(m));
+    expect((await kv.get('consumer.a'))?.string()).toBe(encodeCheckpoint(checkpointOf(m)));
     await kv.delete('consumer.a');
     await expect(store.load()).resolves.toBeUndefined();
   });
 
+  test('a value that is not a checkpoint fails load with ConfigError', async () => {
+    const kv = await new Kvm(nc).create('rxwal_checkpoints_bad');
+    await kv.put('consumer.a', 'not a checkpoint');
+    await expect(kvCheckpointStore(kv, 'consumer.a').load()).rejects.toThrow(ConfigError);
+  });
+
   test('bad arguments name what was wrong', async () => {
-    const kv = await new Kvm(nc).create('rxwal_checkpoints');
-    expect(() => kvCheckpointStore(kv, 'bad key', codec)).toThrow(/invalid key/);
-    expect(() => kvCheckpointStore(null as never, 'k', codec)).toThrow(ConfigError);
-    expect(() => kvCheckpointStore(kv, 'k', {} as never)).toThrow(/invalid codec/);
+    const kv = await new Kvm(nc).create('rxwal_checkpoints_args');
+    expect(() => kvCheckpointStore(kv, 'bad key')).toThrow(/invalid key/);
+    expect(() => kvCheckpointStore(kv, '.k')).toThrow(/invalid key/);
+    expect(() => kvCheckpointStore(null as never, 'k')).toThrow(ConfigError);
+    expect(() => kvCheckpointStore({} as never, 'k')).toThrow(/invalid kv/);
   });
 });
