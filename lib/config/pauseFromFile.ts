@@ -161,7 +161,7 @@ export function pauseFromFile(path: string, options: PauseFromFileOptions = {}):
       watcher?.close();
       watcher = undefined;
       signal?.removeEventListener('abort', close);
-      logger.debug('pause switch closed');
+      logger.debug({}, 'pause switch closed');
       subject.complete();
     };
 

@@ -166,7 +166,7 @@ export function switchableSource(
       timer?.unsubscribe();
       abort.abort(new ClosedError('scanner'));
       metrics.scannerClosed({ ...scanner, model });
-      logger.info('scanner is closed');
+      logger.info({}, 'scanner is closed');
     });
 
     /** The position to resume from after a handed-over time tick. */
