@@ -1,4 +1,6 @@
-import Database from 'better-sqlite3';
+import type BetterSqlite3 from 'better-sqlite3';
+
+import { loadPeer } from '../internal/loadPeer.js';
 
 import { ConfigError } from '../errors.js';
 import { WIRE_FORMAT_VERSION } from '../wire/record.js';
@@ -7,7 +9,14 @@ import { WIRE_FORMAT_VERSION } from '../wire/record.js';
 export const SQLITE_SCHEMA_VERSION = 1;
 
 /** A better-sqlite3 connection. */
-export type SqliteDatabase = Database.Database;
+export type SqliteDatabase = BetterSqlite3.Database;
+
+/** better-sqlite3, loaded when `rxwal/sqlite` is: a missing peer fails with what to install. */
+const Database = loadPeer<typeof BetterSqlite3>({
+  name: 'better-sqlite3',
+  range: '^12.0.0 || ^13.0.0',
+  neededBy: 'rxwal/sqlite',
+});
 
 /**
  * Schema version 1:
