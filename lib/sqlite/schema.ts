@@ -8,7 +8,7 @@ import { WIRE_FORMAT_VERSION } from '../wire/record.js';
 /** The schema version this rxwal writes and reads (`PRAGMA user_version`). */
 export const SQLITE_SCHEMA_VERSION = 1;
 
-/** A better-sqlite3 connection. */
+/** @internal A better-sqlite3 connection (its types stay out of the public declarations). */
 export type SqliteDatabase = BetterSqlite3.Database;
 
 /** better-sqlite3, loaded when `rxwal/sqlite` is: a missing peer fails with what to install. */
@@ -58,7 +58,7 @@ export type MetaKey =
   /** `'writer'` or `'raw'`, once the log was first written: the two never mix. */
   | 'written_by';
 
-/** What {@link openDatabase} found in the file. */
+/** @internal What {@link openDatabase} found in the file. */
 export interface OpenedDatabase {
   readonly db: SqliteDatabase;
   readonly meta: Map<string, string>;
@@ -70,7 +70,7 @@ export function timeTickColumn(tt: bigint): string {
 }
 
 /**
- * Opens (and, read-write, creates or migrates) an rxwal SQLite file. Throws {@link ConfigError}
+ * @internal Opens (and, read-write, creates or migrates) an rxwal SQLite file. Throws {@link ConfigError}
  * naming `path` for a file that cannot be opened, is not an rxwal log, or has a newer schema.
  */
 export function openDatabase(
