@@ -1,5 +1,4 @@
-import { readFileSync, statSync, watch, type FSWatcher } from 'node:fs';
-import { basename, dirname, resolve } from 'node:path';
+import type { FSWatcher } from 'node:fs';
 
 import { asyncScheduler, BehaviorSubject, type SchedulerLike, type Subscription } from 'rxjs';
 
@@ -7,6 +6,12 @@ import { ConfigError } from '../errors.js';
 import { parseDuration, type Duration } from '../internal/duration.js';
 import type { Logger } from '../observability/logger.js';
 import { resolveObserved } from '../observability/resolve.js';
+
+// Fetched when a file is followed, so that importing rxwal loads no Node built-in (browsers).
+const fs = (): typeof import('node:fs') => process.getBuiltinModule('node:fs');
+const basename = (p: string): string => process.getBuiltinModule('node:path').basename(p);
+const dirname = (p: string): string => process.getBuiltinModule('node:path').dirname(p);
+const resolve = (p: string): string => process.getBuiltinModule('node:path').resolve(p);
 
 /** Options of {@link pauseFromFile}. */
 export interface PauseFromFileOptions {
@@ -176,7 +181,7 @@ export function pauseFromFile(path: string, options: PauseFromFileOptions = {}):
       watcher = undefined;
     };
     try {
-      watcher = watch(directory, { persistent: true }, (_event, changed) => {
+      watcher = fs().watch(directory, { persistent: true }, (_event, changed) => {
         if (closed) return;
         const changedName = changed?.toString();
         if (changedName === directoryName && !isDirectory(directory)) {
@@ -208,7 +213,7 @@ type SwitchRead =
 function readSwitch(file: string): SwitchRead {
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = fs().readFileSync(file, 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT')
       return { kind: 'missing', paused: false };
@@ -235,7 +240,7 @@ function readSwitch(file: string): SwitchRead {
 
 function isDirectory(path: string): boolean {
   try {
-    return statSync(path).isDirectory();
+    return fs().statSync(path).isDirectory();
   } catch {
     return false;
   }
