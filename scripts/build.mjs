@@ -35,6 +35,21 @@ writeFileSync(
 );
 rmSync('dist/esm/internal/peerRequire.js.map');
 
+// `import rxwal from 'rxwal'` in CommonJS TypeScript with esModuleInterop type-checks (the
+// declarations have no default export, so TypeScript synthesises one from the whole module) and
+// compiles to `require('rxwal').default`: make that the module itself, so it works as it checks.
+// ES module builds have no default export, and there TypeScript rejects the import.
+for (const entry of ENTRY_POINTS) {
+  const file = `dist/cjs/${entry}.js`;
+  const text = readFileSync(file, 'utf8');
+  const marker = '//# sourceMappingURL=';
+  const at = text.lastIndexOf(marker);
+  writeFileSync(
+    file,
+    `${text.slice(0, at)}Object.defineProperty(exports, "default", { value: exports });\n${text.slice(at)}`,
+  );
+}
+
 chmodSync('dist/cjs/cli/main.js', 0o755);
 
 for (const format of ['cjs', 'esm']) {
