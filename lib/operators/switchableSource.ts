@@ -23,6 +23,7 @@ import type { WabReader } from '../wal/writeAheadBuffer.js';
 
 /** Lets a consumer hold reading: `whenReady()` returns a promise while reading must wait. */
 export interface FlowControl {
+  /** `undefined` when reading may go on now, else a promise that resolves when it may. */
   whenReady(): Promise<void> | undefined;
 }
 
