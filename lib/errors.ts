@@ -21,6 +21,45 @@ export class WalError extends Error {
     this.code = code;
     this.name = new.target.name;
   }
+
+  /**
+   * `err instanceof WalError` (or any of rxwal's error classes) holds also for an error thrown
+   * by another copy of rxwal in the same process: the CommonJS and the ES module builds (one
+   * reached by `require`, the other by `import`), or two installed versions. Each of rxwal's
+   * classes marks its prototype with a `Symbol.for` brand, which both copies share; classes
+   * derived from them outside rxwal keep the ordinary prototype check.
+   *
+   * @example
+   * ```ts
+   * const { ConfigError } = require('rxwal'); // the CommonJS copy
+   * const { DeliverFilter } = await import('rxwal'); // the ES module copy
+   * try {
+   *   DeliverFilter.messageType('TimeTick');
+   * } catch (err) {
+   *   err instanceof ConfigError; // true
+   * }
+   * ```
+   */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    if (Function.prototype[Symbol.hasInstance].call(this, value)) return true;
+    const brand = BRANDS.get(this);
+    return (
+      brand !== undefined &&
+      typeof value === 'object' &&
+      value !== null &&
+      (value as Record<symbol, unknown>)[brand] === true
+    );
+  }
+}
+
+/** rxwal's error classes and the registered symbol that marks their prototypes. */
+const BRANDS = new Map<unknown, symbol>();
+
+/** Marks `errorClass.prototype` with the brand `rxwal.<name>` shared by every copy of rxwal. */
+function brand(errorClass: { readonly name: string; readonly prototype: object }): void {
+  const symbol = Symbol.for(`rxwal.${errorClass.name}`);
+  BRANDS.set(errorClass, symbol);
+  Object.defineProperty(errorClass.prototype, symbol, { value: true });
 }
 
 /** Renders a rejected value for an error message: bigints get their `n`, strings their quotes. */
@@ -164,4 +203,17 @@ export class FencedError extends WalError {
   constructor(message = 'another writer has taken over this log', options?: ErrorOptions) {
     super('FENCED', message, options);
   }
+}
+
+for (const errorClass of [
+  WalError,
+  InvalidMessageError,
+  ConfigError,
+  CorruptRecordError,
+  ClosedError,
+  EvictedError,
+  TxnExpiredError,
+  FencedError,
+]) {
+  brand(errorClass);
 }

@@ -163,3 +163,63 @@ describe('describeValue', () => {
     expect(describeValue(cyclic)).toBe('[object Object]');
   });
 });
+
+describe('instanceof across copies of rxwal (the Symbol.for brand)', () => {
+  /** An error built the way another copy of rxwal builds it: same brands, other prototypes. */
+  function fromAnotherCopy(...classes: string[]): Error {
+    let proto: object = Error.prototype;
+    for (const name of classes) {
+      proto = Object.create(proto, { [Symbol.for(`rxwal.${name}`)]: { value: true } });
+    }
+    return Object.create(proto) as Error;
+  }
+
+  it('an error of another copy is an instance of the same class and of WalError', () => {
+    const err = fromAnotherCopy('WalError', 'ConfigError');
+    expect(err instanceof ConfigError).toBe(true);
+    expect(err instanceof WalError).toBe(true);
+    expect(err instanceof ClosedError).toBe(false);
+    expect(err instanceof InvalidMessageError).toBe(false);
+  });
+
+  it.each([
+    'InvalidMessageError',
+    'CorruptRecordError',
+    'ClosedError',
+    'EvictedError',
+    'TxnExpiredError',
+    'FencedError',
+  ])('%s of another copy is recognised by its own class only', (name) => {
+    const err = fromAnotherCopy('WalError', name);
+    const all = {
+      InvalidMessageError,
+      CorruptRecordError,
+      ClosedError,
+      EvictedError,
+      TxnExpiredError,
+      FencedError,
+    } as Record<string, abstract new (...args: never[]) => unknown>;
+    for (const [other, errorClass] of Object.entries(all)) {
+      expect([other, err instanceof errorClass]).toEqual([other, other === name]);
+    }
+  });
+
+  it('values without the brand are not instances', () => {
+    for (const value of [null, undefined, 1, 'ConfigError', {}, new Error('x')]) {
+      expect(value instanceof WalError).toBe(false);
+      expect(value instanceof ConfigError).toBe(false);
+    }
+    // a brand that is not exactly true does not count
+    expect({ [Symbol.for('rxwal.WalError')]: 'yes' } instanceof WalError).toBe(false);
+  });
+
+  it('a class derived outside rxwal keeps the ordinary prototype check', () => {
+    class AppError extends ConfigError {}
+    const own = new AppError('x', 1, 'bad');
+    expect(own instanceof AppError).toBe(true);
+    expect(own instanceof ConfigError).toBe(true);
+    expect(own instanceof WalError).toBe(true);
+    expect(new ConfigError('x', 1, 'bad') instanceof AppError).toBe(false);
+    expect(fromAnotherCopy('WalError', 'ConfigError') instanceof AppError).toBe(false);
+  });
+});

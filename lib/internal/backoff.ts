@@ -5,8 +5,11 @@ import { parseDuration, type Duration } from './duration.js';
 
 /** Backoff options at the configuration boundary. */
 export interface BackoffOptions {
+  /** The first wait; default `100ms`. */
   initial?: Duration;
+  /** Each next wait is the last times this; default 2. */
   multiplier?: number;
+  /** The longest wait; default `5s`. */
   max?: Duration;
 }
 

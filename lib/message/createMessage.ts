@@ -10,17 +10,28 @@ export const DEFAULT_TXN_KEEPALIVE_MS = 10_000;
 
 /** What {@link createMessage} takes: ids and ticks may be plain numbers, most fields are optional. */
 export interface MessageInit<P = unknown> {
+  /** The message id (a `MessageId` or its sequence). */
   id: MessageId | bigint | number;
+  /** The message type. */
   type: MessageType;
+  /** The time tick (a number is taken as is, not as milliseconds). */
   timeTick: TimeTick | number;
   /** Default `''`: for every vchannel. */
   vchannel?: string;
   /** Default: the message's own id. */
   lastConfirmedId?: MessageId | bigint | number;
-  txn?: { txnId: bigint | number; keepalive?: Duration };
+  /** The transaction: its id and keepalive (default `Infinity`). */
+  txn?: {
+    /** The transaction's id. */
+    txnId: bigint | number;
+    /** How long it may stay open; default `Infinity`. */
+    keepalive?: Duration;
+  };
   /** Default `true`; `false` only on a `TimeTick`. */
   persisted?: boolean;
+  /** String properties; default none. */
   properties?: Record<string, string>;
+  /** The body; default `undefined`. */
   payload?: P;
   /** Default: {@link estimateSize} of payload and properties. */
   size?: number;

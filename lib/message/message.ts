@@ -11,21 +11,37 @@ import type { TimeTick } from './tso.js';
  * ```
  */
 export const MessageType = {
+  /** A time tick: everything at or below it has been written. */
   TimeTick: 'TimeTick',
+  /** Rows inserted. */
   Insert: 'Insert',
+  /** Rows deleted. */
   Delete: 'Delete',
+  /** Segments flushed. */
   Flush: 'Flush',
+  /** A collection created. */
   CreateCollection: 'CreateCollection',
+  /** A collection dropped. */
   DropCollection: 'DropCollection',
+  /** A partition created. */
   CreatePartition: 'CreatePartition',
+  /** A partition dropped. */
   DropPartition: 'DropPartition',
+  /** A flush asked for by a user. */
   ManualFlush: 'ManualFlush',
+  /** A segment created. */
   CreateSegment: 'CreateSegment',
+  /** A bulk import. */
   Import: 'Import',
+  /** The replication configuration changed. */
   AlterReplicateConfig: 'AlterReplicateConfig',
+  /** A transaction began (system type). */
   BeginTxn: 'BeginTxn',
+  /** A transaction committed (system type). */
   CommitTxn: 'CommitTxn',
+  /** A transaction rolled back (system type). */
   RollbackTxn: 'RollbackTxn',
+  /** A whole committed transaction as the scanner delivers it (system type). */
   Txn: 'Txn',
 } as const;
 
@@ -56,7 +72,9 @@ export function isSystemMessageType(type: MessageType): boolean {
 
 /** The transaction a message belongs to. `keepaliveMs` is `Infinity` for one that never expires. */
 export interface TxnContext {
+  /** The transaction's id (its begin's time tick). */
   readonly txnId: bigint;
+  /** How long the transaction may stay open, in ms; `Infinity` for never expiring. */
   readonly keepaliveMs: number;
 }
 
@@ -69,17 +87,23 @@ export interface TxnContext {
  * ```
  */
 export interface WalMessage<P = unknown> {
+  /** The message's position in its log. */
   readonly id: MessageId;
+  /** What the message is: a data type or a system type. */
   readonly type: MessageType;
+  /** The hybrid timestamp the writer gave it; the scanner delivers in this order. */
   readonly timeTick: TimeTick;
   /** `''` means "for every vchannel" (time ticks, broadcasts). */
   readonly vchannel: string;
   /** Reading from this id sees every message with a greater tick (reference § 1.7). */
   readonly lastConfirmedId: MessageId;
+  /** The transaction it belongs to; `undefined` outside transactions. */
   readonly txn: TxnContext | undefined;
   /** `false` only for time ticks that never reached the durable log. */
   readonly persisted: boolean;
+  /** String properties written with the message. */
   readonly properties: Readonly<Record<string, string>>;
+  /** The body as the payload codec decoded it. */
   readonly payload: P;
   /** Estimated bytes; drives every byte counter. */
   readonly size: number;
@@ -91,9 +115,13 @@ export interface WalMessage<P = unknown> {
  * vchannel; its bodies are copies re-stamped with the commit's tick and last-confirmed id.
  */
 export interface TxnMessage<P = unknown> extends WalMessage<P> {
+  /** Always `'Txn'`. */
   readonly type: 'Txn';
+  /** The `BeginTxn` message. */
   readonly begin: WalMessage<P>;
+  /** The `CommitTxn` message. */
   readonly commit: WalMessage<P>;
+  /** The body messages in order, re-stamped with the commit's tick. */
   readonly body: readonly WalMessage<P>[];
 }
 

@@ -9,6 +9,7 @@ export interface MessageId {
   readonly key: string;
   /** Negative, zero or positive as this id is before, at or after `other` in the log. */
   compare(other: MessageId): number;
+  /** The id as text (its `key`). */
   toString(): string;
 }
 

@@ -1,3 +1,5 @@
+import { utf8Length } from '../internal/utf8Length.js';
+
 /**
  * The estimated size in bytes of a message with this payload and these properties (reference
  * § 1.2, § 1.10): the payload's byte length plus the length of every property key and value.
@@ -18,7 +20,7 @@ export function estimateSize(
   let size = payloadSize(payload);
   if (properties !== undefined) {
     for (const key in properties) {
-      size += Buffer.byteLength(key) + Buffer.byteLength(properties[key] ?? '');
+      size += utf8Length(key) + utf8Length(properties[key] ?? '');
     }
   }
   return size;
@@ -27,12 +29,12 @@ export function estimateSize(
 function payloadSize(payload: unknown): number {
   if (payload === undefined || payload === null) return 0;
   if (payload instanceof Uint8Array) return payload.byteLength;
-  if (typeof payload === 'string') return Buffer.byteLength(payload);
+  if (typeof payload === 'string') return utf8Length(payload);
   try {
     const json = JSON.stringify(payload, (_key, value: unknown) =>
       typeof value === 'bigint' ? value.toString() : value,
     );
-    return json === undefined ? 0 : Buffer.byteLength(json);
+    return json === undefined ? 0 : utf8Length(json);
   } catch {
     return 0; // unserialisable (cyclic) payloads count as empty; they are the caller's business
   }

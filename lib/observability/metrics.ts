@@ -8,7 +8,9 @@ export type TxnOutcome = 'autocommit' | 'committed' | 'rolledBack' | 'expired' |
 
 /** Identifies a scanner to a metrics sink. */
 export interface ScannerInfo {
+  /** The scanner's name (`ScanOptions.name`). */
   readonly name: string;
+  /** The pchannel it reads. */
   readonly channel: string;
   /** The model the scanner is in when the event happens (set on close). */
   readonly model?: ScannerModel | undefined;
@@ -26,8 +28,11 @@ export interface ScannerInfo {
  * ```
  */
 export interface ScannerMetrics {
+  /** A scanner subscribed. */
   scannerOpened(scanner: ScannerInfo): void;
+  /** A scanner was unsubscribed or ended; `scanner.model` is the model it was in. */
   scannerClosed(scanner: ScannerInfo): void;
+  /** A scanner started reading in `to` (from `from`, or first). */
   switchModel(from: ScannerModel | undefined, to: ScannerModel): void;
   /** Every message that passed the deliver filters, time ticks and other vchannels included. */
   observeMessage(model: ScannerModel, type: MessageType, bytes: number): void;
@@ -35,9 +40,13 @@ export interface ScannerMetrics {
   observePassedMessage(model: ScannerModel, type: MessageType, bytes: number): void;
   /** A message dropped because its tick is below one already released. */
   observeTimeTickViolation(model: ScannerModel, type: MessageType): void;
+  /** The txn buffer settled a message or transaction. */
   observeTxn(outcome: TxnOutcome): void;
+  /** Bytes entered (positive) or left (negative) a pending queue. */
   addPendingQueueBytes(delta: number): void;
+  /** Bytes entered or left a reorder buffer. */
   addReorderBufferBytes(delta: number): void;
+  /** Bytes entered or left a txn buffer. */
   addTxnBufferBytes(delta: number): void;
   /** A scanner started waiting at its pause gate. */
   pauseStarted(): void;
@@ -106,23 +115,44 @@ export const noopMetrics: ScannerMetrics = Object.freeze({
 /** A copy of what an in-memory sink has counted. */
 export interface MetricsSnapshot {
   /** Live scanners per model. */
-  scanners: { catchup: number; tailing: number };
+  scanners: {
+    /** Scanners reading the durable log. */
+    catchup: number;
+    /** Scanners reading the write-ahead buffer. */
+    tailing: number;
+  };
   /** Scanners paused right now. */
   paused: number;
+  /** How long each ended pause lasted, in ms, in the order they ended. */
   pauseDurationsMs: number[];
   /** Observed messages, by type. */
   messages: Record<MessageType, number>;
+  /** Data messages that passed the vchannel filter, by type. */
   passedMessages: Record<MessageType, number>;
+  /** Messages dropped because their tick was below one already released. */
   timeTickViolations: number;
+  /** Transaction outcomes in the txn buffer. */
   txn: {
+    /** Messages outside transactions, passed through. */
     autocommit: number;
+    /** Transactions delivered at their commit. */
     committed: number;
+    /** Transactions dropped at their rollback. */
     rolledBack: number;
+    /** Transactions dropped because their keepalive passed. */
     expired: number;
+    /** Transactions dropped as malformed (a body without a begin, …). */
     error: number;
   };
   /** Sums of the deltas. */
-  bytes: { pendingQueue: number; reorderBuffer: number; txnBuffer: number };
+  bytes: {
+    /** Bytes waiting for pull consumers. */
+    pendingQueue: number;
+    /** Bytes held by reorder buffers. */
+    reorderBuffer: number;
+    /** Bytes held by txn buffers. */
+    txnBuffer: number;
+  };
   /** Retried read errors, by code. */
   retries: Record<string, number>;
   /** The latest lag reported by each open scanner, by name (removed when it closes). */
@@ -140,7 +170,10 @@ export interface MetricsSnapshot {
  * expect(metrics.snapshot().bytes.reorderBuffer).toBe(0);
  * ```
  */
-export function createInMemoryMetrics(): ScannerMetrics & { snapshot(): MetricsSnapshot } {
+export function createInMemoryMetrics(): ScannerMetrics & {
+  /** A copy of the counts so far. */
+  snapshot(): MetricsSnapshot;
+} {
   const state: MetricsSnapshot = {
     scanners: { catchup: 0, tailing: 0 },
     paused: 0,

@@ -1,24 +1,16 @@
 import { ConfigError } from '../errors.js';
-import { childLogger, type Logger } from './logger.js';
+import { childLogger, type ResolvedLogger } from './logger.js';
 import { noopMetrics, type ScannerMetrics, type ScannerModel } from './metrics.js';
 import { catchupModel, type ObservedOptions } from './observed.js';
 
 /** The observability an operator works with, defaults filled in and options checked. */
 export interface Observed {
-  readonly logger: Logger;
+  readonly logger: ResolvedLogger;
   readonly metrics: ScannerMetrics;
   readonly scannerModel: () => ScannerModel;
 }
 
-const LOGGER_METHODS = [
-  'child',
-  'trace',
-  'debug',
-  'info',
-  'warn',
-  'error',
-  'isLevelEnabled',
-] as const;
+const LOGGER_METHODS = ['child', 'trace', 'debug', 'info', 'warn', 'error'] as const;
 
 /** Checks an operator's options object and its observability options; throws ConfigError. */
 export function resolveObserved(options: ObservedOptions | undefined, component: string): Observed {
@@ -35,6 +27,10 @@ export function resolveObserved(options: ObservedOptions | undefined, component:
           `must be a pino-compatible logger (no ${method}())`,
         );
       }
+    }
+    const { isLevelEnabled } = logger as { isLevelEnabled?: unknown };
+    if (isLevelEnabled !== undefined && typeof isLevelEnabled !== 'function') {
+      throw new ConfigError('logger', logger, 'must be a pino-compatible logger (isLevelEnabled)');
     }
   }
   if (metrics !== undefined && (typeof metrics !== 'object' || metrics === null)) {

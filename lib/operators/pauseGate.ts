@@ -103,6 +103,7 @@ export function pauseGate<T>(
         metrics.pauseStarted();
         onHoldChange?.(true);
         logger.info(
+          {},
           sourceSubscribed
             ? 'pause consumption: delivery held'
             : 'pause consumption: waiting for pause$ to say false',
@@ -183,7 +184,7 @@ export function pauseGate<T>(
         next: onSwitch,
         complete() {
           if (holding)
-            logger.warn('pause$ completed while paused; staying paused until unsubscribed');
+            logger.warn({}, 'pause$ completed while paused; staying paused until unsubscribed');
         },
       });
       subscribingToSwitch = false;

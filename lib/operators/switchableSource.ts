@@ -24,6 +24,7 @@ import type { WabReader } from '../wal/writeAheadBuffer.js';
 
 /** Lets a consumer hold reading: `whenReady()` returns a promise while reading must wait. */
 export interface FlowControl {
+  /** `undefined` when reading may go on now, else a promise that resolves when it may. */
   whenReady(): Promise<void> | undefined;
 }
 
@@ -171,7 +172,7 @@ export function switchableSource(
       timer?.unsubscribe();
       abort.abort(new ClosedError('scanner'));
       metrics.scannerClosed({ ...scanner, model });
-      logger.info('scanner is closed');
+      logger.info({}, 'scanner is closed');
     });
 
     /** The position to resume from after a handed-over time tick. */

@@ -10,9 +10,24 @@ import { toTimeTick, type TimeTick } from '../message/tso.js';
  * - `messageType`: system types are always kept; any other type iff it is in the list.
  */
 export type DeliverFilter =
-  | { readonly kind: 'timeTickGT'; readonly timeTick: TimeTick }
-  | { readonly kind: 'timeTickGTE'; readonly timeTick: TimeTick }
-  | { readonly kind: 'messageType'; readonly types: ReadonlySet<MessageType> };
+  | {
+      /** Keeps what comes after `timeTick`. */
+      readonly kind: 'timeTickGT';
+      /** The bound (exclusive). */
+      readonly timeTick: TimeTick;
+    }
+  | {
+      /** Keeps what comes at or after `timeTick`. */
+      readonly kind: 'timeTickGTE';
+      /** The bound (inclusive). */
+      readonly timeTick: TimeTick;
+    }
+  | {
+      /** Keeps the listed data types and every system type. */
+      readonly kind: 'messageType';
+      /** The data types kept. */
+      readonly types: ReadonlySet<MessageType>;
+    };
 
 /**
  * Builds {@link DeliverFilter} values.

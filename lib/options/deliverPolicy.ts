@@ -9,10 +9,26 @@ import { isMessageId, type MessageId } from '../message/messageId.js';
  * - `startAfter`: from the message right after `id`.
  */
 export type DeliverPolicy =
-  | { readonly kind: 'all' }
-  | { readonly kind: 'latest' }
-  | { readonly kind: 'startFrom'; readonly id: MessageId }
-  | { readonly kind: 'startAfter'; readonly id: MessageId };
+  | {
+      /** Everything from the start of the log. */
+      readonly kind: 'all';
+    }
+  | {
+      /** What is written after the scanner subscribes. */
+      readonly kind: 'latest';
+    }
+  | {
+      /** From `id` on, `id` included. */
+      readonly kind: 'startFrom';
+      /** The first message read. */
+      readonly id: MessageId;
+    }
+  | {
+      /** From the message after `id` on. */
+      readonly kind: 'startAfter';
+      /** The last message not read. */
+      readonly id: MessageId;
+    };
 
 const ALL: DeliverPolicy = Object.freeze({ kind: 'all' });
 const LATEST: DeliverPolicy = Object.freeze({ kind: 'latest' });

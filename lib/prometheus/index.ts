@@ -13,9 +13,11 @@
  * ```
  * @packageDocumentation
  */
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type * as PromClient from 'prom-client';
+import type { Registry } from 'prom-client';
 
 import { ConfigError } from '../errors.js';
+import { loadPeer } from '../internal/loadPeer.js';
 import type { MessageType } from '../message/message.js';
 import type {
   ScannerInfo,
@@ -23,6 +25,16 @@ import type {
   ScannerMetrics,
   ScannerModel,
 } from '../observability/metrics.js';
+
+/** prom-client, loaded when `rxwal/prometheus` is: a missing peer fails with what to install. */
+const { Counter, Gauge, Histogram } = loadPeer<typeof PromClient>({
+  name: 'prom-client',
+  range: '^15.0.0',
+  neededBy: 'rxwal/prometheus',
+});
+type Counter = PromClient.Counter;
+type Gauge = PromClient.Gauge;
+type Histogram = PromClient.Histogram;
 
 /** Options of {@link prometheusMetrics}. */
 export interface PrometheusMetricsOptions {

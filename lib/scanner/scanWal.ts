@@ -45,6 +45,7 @@ export interface ScanOptions {
   vchannel?: string;
   /** Default `DeliverPolicy.all()`. `latest()` is resolved when the scanner is subscribed. */
   deliverPolicy?: DeliverPolicy;
+  /** Deliver filters, AND-ed (`DeliverFilter.timeTickGT`, `messageType`); default none. */
   filters?: readonly DeliverFilter[];
   /** The pause switch, usually a `BehaviorSubject<boolean>`; absent: never paused. */
   pause$?: Observable<boolean>;
@@ -54,9 +55,13 @@ export interface ScanOptions {
   pauseMode?: 'start' | 'live';
   /** Pull API: reading stops while this many messages wait for the consumer. Default 16. */
   pendingLimit?: number;
+  /** How the source waits between retries after a read error; defaults 100ms, ×2, at most 5s. */
   backoff?: BackoffOptions;
+  /** Where the scanner and its operators log; default silent. */
   logger?: Logger;
+  /** Where events are counted; default {@link noopMetrics}. */
   metrics?: ScannerMetrics;
+  /** Where timers run (pause durations, backoff, txn expiry); default `asyncScheduler`. */
   scheduler?: SchedulerLike;
   /** Messages asked of the WAL reader at a time; default 256. */
   readBatchSize?: number;

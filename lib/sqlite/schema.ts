@@ -1,4 +1,6 @@
-import Database from 'better-sqlite3';
+import type BetterSqlite3 from 'better-sqlite3';
+
+import { loadPeer } from '../internal/loadPeer.js';
 
 import { ConfigError } from '../errors.js';
 import { WIRE_FORMAT_VERSION } from '../wire/record.js';
@@ -7,8 +9,15 @@ import { corruptionOf, openFailure } from './fileErrors.js';
 /** The schema version this rxwal writes and reads (`PRAGMA user_version`). */
 export const SQLITE_SCHEMA_VERSION = 1;
 
-/** A better-sqlite3 connection. */
-export type SqliteDatabase = Database.Database;
+/** @internal A better-sqlite3 connection (its types stay out of the public declarations). */
+export type SqliteDatabase = BetterSqlite3.Database;
+
+/** better-sqlite3, loaded when `rxwal/sqlite` is: a missing peer fails with what to install. */
+const Database = loadPeer<typeof BetterSqlite3>({
+  name: 'better-sqlite3',
+  range: '^12.0.0 || ^13.0.0',
+  neededBy: 'rxwal/sqlite',
+});
 
 /**
  * Schema version 1:
@@ -50,7 +59,7 @@ export type MetaKey =
   /** `'writer'` or `'raw'`, once the log was first written: the two never mix. */
   | 'written_by';
 
-/** What {@link openDatabase} found in the file. */
+/** @internal What {@link openDatabase} found in the file. */
 export interface OpenedDatabase {
   readonly db: SqliteDatabase;
   readonly meta: Map<string, string>;
@@ -65,7 +74,7 @@ export function timeTickColumn(tt: bigint): string {
 export const DEFAULT_BUSY_TIMEOUT_MS = 5000;
 
 /**
- * Opens (and, read-write, creates or migrates) an rxwal SQLite file. A file rxwal refuses is left
+ * @internal Opens (and, read-write, creates or migrates) an rxwal SQLite file. A file rxwal refuses is left
  * exactly as it was: every check reads, and only a file found to be an rxwal log (or empty) is
  * changed (schema, WAL journal mode).
  *

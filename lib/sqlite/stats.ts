@@ -8,7 +8,9 @@ import { openDatabase, SQLITE_SCHEMA_VERSION, type SqliteDatabase } from './sche
 
 /** A transaction begun in the log with neither commit nor rollback after it. */
 export interface OpenTransaction {
+  /** The transaction's id. */
   readonly txnId: bigint;
+  /** Its vchannel. */
   readonly vchannel: string;
   /** The id of its `BeginTxn` row. */
   readonly beginId: MessageId;
@@ -18,8 +20,11 @@ export interface OpenTransaction {
 
 /** What {@link sqliteWalStats} reports. */
 export interface SqliteWalStats {
+  /** The file, as given. */
   readonly path: string;
+  /** The pchannel name stored in the file. */
   readonly channel: string;
+  /** The file's schema version (`PRAGMA user_version`). */
   readonly schemaVersion: number;
   /** The payload codec name the log was created with. */
   readonly payloadCodec: string;
@@ -27,14 +32,23 @@ export interface SqliteWalStats {
   readonly writtenBy: 'writer' | 'raw' | undefined;
   /** Rows (messages) in the log. */
   readonly messages: number;
+  /** The first message id; `undefined` for an empty log. */
   readonly firstId: MessageId | undefined;
+  /** The last message id; `undefined` for an empty log. */
   readonly lastId: MessageId | undefined;
   /** Rows by message type. */
   readonly byType: Readonly<Record<string, number>>;
   /** Rows by vchannel (`''`: time ticks and broadcasts). */
   readonly byVChannel: Readonly<Record<string, number>>;
   /** The lowest and highest time tick in the log (`tso.physical` turns them into dates). */
-  readonly timeTicks: { readonly min: TimeTick; readonly max: TimeTick } | undefined;
+  readonly timeTicks:
+    | {
+        /** The lowest time tick. */
+        readonly min: TimeTick;
+        /** The highest time tick. */
+        readonly max: TimeTick;
+      }
+    | undefined;
   /**
    * Transactions begun without a commit or rollback in the log, in begin order: still running,
    * abandoned (a crashed writer), or past their keepalive (readers drop those).

@@ -23,7 +23,10 @@ export interface MemoryWalOptions extends WalOptions {
  * What {@link MemoryWal.appendRaw} takes: a message without an id (it gets the next sequence), or
  * with an explicit numeric id not below the last one — an equal id stores a duplicate record.
  */
-export type RawMessageInit = Omit<MessageInit, 'id'> & { id?: MessageId | bigint | number };
+export type RawMessageInit = Omit<MessageInit, 'id'> & {
+  /** The id; default the log's next sequence. */
+  id?: MessageId | bigint | number;
+};
 
 /** A memory WAL: a {@link Wal} plus `appendRaw` for logs no writer appends to. */
 export interface MemoryWal extends Wal {

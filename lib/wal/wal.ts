@@ -14,7 +14,9 @@ import type { WriteAheadBuffer, WriteAheadBufferOptions } from './writeAheadBuff
  * retries), and rejects when reading failed.
  */
 export interface WalReader {
+  /** The next batch of at most `maxMessages` messages (default: the backend's batch size); waits until there is one. */
   next(maxMessages?: number): Promise<readonly WalMessage[]>;
+  /** Stops reading and releases what the reader holds; a pending `next()` settles. */
   close(): void;
   /**
    * The reader's start as a concrete policy, `latest()` resolved to a position when the reader
@@ -37,6 +39,7 @@ export interface ReadableWal {
   readonly channel: string;
   /** `'ro'`: never tails, never forces a time tick. */
   readonly accessMode: 'rw' | 'ro';
+  /** A reader of the log from where `policy` says (`all()`, `latest()`, `startFrom(id)`, `startAfter(id)`). */
   read(policy: DeliverPolicy): WalReader;
   /** Present only in the writer's own process, once the writer has started. */
   readonly writeAheadBuffer?: WriteAheadBuffer | undefined;
@@ -67,9 +70,13 @@ export interface LogEnd {
 
 /** What {@link Wal.append} takes. */
 export interface AppendInit<P = unknown> {
+  /** The data type, e.g. `'Insert'`; system types are written by the writer itself. */
   type: MessageType;
+  /** The vchannel; default `''`: a broadcast to every vchannel. */
   vchannel?: string;
+  /** The message body; the backend's payload codec turns it into bytes. */
   payload?: P;
+  /** String properties kept with the message. */
   properties?: Record<string, string>;
 }
 
@@ -79,8 +86,11 @@ export interface WalTxn {
   readonly txnId: bigint;
   /** The begin message. */
   readonly begin: WalMessage;
+  /** Appends a body message of this transaction; it is delivered only with the commit. */
   append<P>(m: AppendInit<P>): Promise<WalMessage<P>>;
+  /** Writes the commit: scanners deliver the transaction as one `Txn` message at its tick. */
   commit(): Promise<WalMessage>;
+  /** Writes the rollback: scanners drop the transaction. */
   rollback(): Promise<WalMessage>;
 }
 
@@ -90,10 +100,13 @@ export interface WalTxn {
  * the write-ahead buffer is fed in tick order.
  */
 export interface Wal extends ReadableWal {
+  /** Appends one message; resolves with it as written (id, time tick, last-confirmed id). */
   append<P>(m: AppendInit<P>): Promise<WalMessage<P>>;
+  /** Begins a transaction on one vchannel; it expires when `keepalive` (default `'30s'`) passes before its commit. */
   beginTxn(o: { vchannel: string; keepalive?: Duration }): Promise<WalTxn>;
   /** Writes a time tick now: persisted when anything was written since the last one, or always with `{ persisted: true }`. */
   syncTimeTick(o?: { persisted?: boolean }): Promise<WalMessage>;
+  /** Stops the writer and ends every scanner still reading this log with `ClosedError`. */
   close(): Promise<void>;
 }
 
@@ -105,6 +118,8 @@ export interface WalOptions {
   timeTickInterval?: Duration;
   /** Defaults: capacity 64 MiB, keepalive `'30s'`. */
   writeAheadBuffer?: WriteAheadBufferOptions;
+  /** Where the writer's timers run; default `asyncScheduler` (a virtual one in tests). */
   scheduler?: SchedulerLike;
+  /** Where the writer logs; default silent. */
   logger?: Logger;
 }

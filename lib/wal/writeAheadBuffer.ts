@@ -16,6 +16,7 @@ export interface WabReader {
    * scanner take a whole round at once instead of one promise per entry. Optional.
    */
   readBuffered?(max: number): readonly WalMessage[];
+  /** Stops reading; a pending `next()` rejects with `ClosedError`. */
   close(): void;
 }
 

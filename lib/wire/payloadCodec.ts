@@ -22,7 +22,9 @@ import { isWellFormed } from './utf8.js';
 export interface PayloadCodec<P = unknown> {
   /** 1 to 255 bytes of UTF-8, stored in each record with a payload. */
   readonly name: string;
+  /** The bytes stored for `payload`; throws for a payload it cannot store. */
   encode(payload: P): Uint8Array;
+  /** The payload of stored bytes; throws for bytes it cannot read. */
   decode(bytes: Uint8Array): P;
 }
 

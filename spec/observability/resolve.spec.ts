@@ -1,21 +1,20 @@
 import { ConfigError } from '../../lib/errors.js';
-import { childLogger, silentLogger, type Logger } from '../../lib/observability/logger.js';
+import pino from 'pino';
+
+import {
+  childLogger,
+  resolvedLogger,
+  silentLogger,
+  type Logger,
+} from '../../lib/observability/logger.js';
 import { createInMemoryMetrics, noopMetrics } from '../../lib/observability/metrics.js';
 import { catchupModel, type ObservedOptions } from '../../lib/observability/observed.js';
 import { logFields, resolveObserved } from '../../lib/observability/resolve.js';
 import { parseWalMessage } from '../../lib/testing/notation.js';
 
-const LOGGER_METHODS = [
-  'child',
-  'trace',
-  'debug',
-  'info',
-  'warn',
-  'error',
-  'isLevelEnabled',
-] as const;
+const LOGGER_METHODS = ['child', 'trace', 'debug', 'info', 'warn', 'error'] as const;
 
-function fakeLogger(): Record<(typeof LOGGER_METHODS)[number], jest.Mock> {
+function fakeLogger(): Record<(typeof LOGGER_METHODS)[number] | 'isLevelEnabled', jest.Mock> {
   const fake = {
     child: jest.fn(),
     trace: jest.fn(),
@@ -74,6 +73,35 @@ describe('resolveObserved', () => {
     );
   });
 
+  it('rejects a logger whose isLevelEnabled is not a function', () => {
+    const logger = { ...fakeLogger(), isLevelEnabled: true };
+    expect(() => resolveObserved({ logger: logger as unknown as Logger }, 'x')).toThrow(
+      new ConfigError('logger', logger, 'must be a pino-compatible logger (isLevelEnabled)'),
+    );
+  });
+
+  it('accepts a logger without isLevelEnabled and treats every level as enabled', () => {
+    const lines: unknown[][] = [];
+    const logger: Logger = {
+      child: () => logger,
+      trace: (...args) => lines.push(['trace', ...args]),
+      debug: (...args) => lines.push(['debug', ...args]),
+      info: (...args) => lines.push(['info', ...args]),
+      warn: (...args) => lines.push(['warn', ...args]),
+      error: (...args) => lines.push(['error', ...args]),
+    };
+    const observed = resolveObserved({ logger }, 'x');
+    expect(observed.logger.isLevelEnabled('trace')).toBe(true);
+    const child = observed.logger.child({ a: 1 });
+    expect(child.isLevelEnabled('debug')).toBe(true);
+    for (const level of ['trace', 'debug', 'info', 'warn', 'error'] as const) {
+      child[level]({ n: 1 }, level);
+    }
+    expect(lines).toEqual(
+      ['trace', 'debug', 'info', 'warn', 'error'].map((level) => [level, { n: 1 }, level]),
+    );
+  });
+
   it.each<unknown>([null, 'prometheus', 1])(
     'rejects metrics that are not an object (%p)',
     (metrics) => {
@@ -103,11 +131,22 @@ describe('logFields', () => {
 });
 
 describe('logger', () => {
-  it('silentLogger is one pino logger at level silent, created once', () => {
+  it('silentLogger is one frozen object that logs nothing and enables no level', () => {
     const logger = silentLogger();
     expect(silentLogger()).toBe(logger);
+    expect(Object.isFrozen(logger)).toBe(true);
+    expect(logger.child({ a: 1 })).toBe(logger);
     expect(logger.isLevelEnabled('error')).toBe(false);
     expect(logger.isLevelEnabled('fatal')).toBe(false);
+    for (const level of ['trace', 'debug', 'info', 'warn', 'error'] as const) {
+      expect(logger[level]({}, 'dropped')).toBeUndefined();
+    }
+  });
+
+  it('resolvedLogger keeps a logger that has isLevelEnabled as it is', () => {
+    const logger = pino({ level: 'warn' });
+    expect(resolvedLogger(logger)).toBe(logger);
+    expect(resolvedLogger(logger).isLevelEnabled('debug')).toBe(false);
   });
 
   it('childLogger returns the silent logger when no logger is given', () => {

@@ -444,6 +444,7 @@ describe('pauseGate', () => {
         expectSubscriptions(source.subscriptions).toBe([]);
       });
       expect(logger.warn).toHaveBeenCalledWith(
+        {},
         'pause$ completed while paused; staying paused until unsubscribed',
       );
       expect(metrics.snapshot().paused).toBe(1);
