@@ -12,13 +12,14 @@ import {
 import { MessageType, type WalMessage } from '../message/message.js';
 import type { MessageId } from '../message/messageId.js';
 import type { TimeTick } from '../message/tso.js';
+import { definedOnly } from '../internal/definedOnly.js';
 import { Backoff, sleep, type BackoffOptions } from '../internal/backoff.js';
 import { YIELD_EVERY_MS, yieldToEventLoop } from '../internal/yieldToEventLoop.js';
 import type { ScannerModel } from '../observability/metrics.js';
 import type { ObservedOptions } from '../observability/observed.js';
 import { logFields, resolveObserved } from '../observability/resolve.js';
 import { checkDeliverPolicy, DeliverPolicy } from '../options/deliverPolicy.js';
-import type { ReadableWal, WalReader } from '../wal/wal.js';
+import { hintedVChannel, type ReadableWal, type ReadHint, type WalReader } from '../wal/wal.js';
 import type { WabReader } from '../wal/writeAheadBuffer.js';
 
 /** Lets a consumer hold reading: `whenReady()` returns a promise while reading must wait. */
@@ -44,6 +45,11 @@ export interface SwitchableSourceOptions extends ObservedOptions {
   flowControl?: FlowControl;
   /** Told the model each time the source switches (and `'catchup'` at the start). */
   onSwitchModel?: (model: ScannerModel) => void;
+  /**
+   * Read pushdown: readers are asked for this vchannel only (a {@link ReadHint}). The source may
+   * still emit other vchannels' messages (a WAL may ignore the hint): filter after it. Default `''`.
+   */
+  vchannel?: string;
 }
 
 const NOTHING: readonly WalMessage[] = [];
@@ -134,6 +140,8 @@ export function switchableSource(
   const random = options.random ?? Math.random;
   const flowControl = options.flowControl;
   const onSwitchModel = options.onSwitchModel;
+  const vchannel = hintedVChannel(definedOnly({ vchannel: options.vchannel }));
+  const hint: ReadHint | undefined = vchannel === '' ? undefined : { vchannel };
 
   return new Observable<WalMessage>((subscriber) => {
     const name = options.name ?? nextScannerName(wal.channel);
@@ -280,7 +288,10 @@ export function switchableSource(
       const buffer = wal.writeAheadBuffer;
       if (buffer === undefined) return undefined;
       try {
-        return await buffer.readFromExclusiveTimeTick(m.timeTick, { signal: abort.signal });
+        return await buffer.readFromExclusiveTimeTick(m.timeTick, {
+          signal: abort.signal,
+          ...hint,
+        });
       } catch (err) {
         if (!closed && !(err instanceof EvictedError) && logger.isLevelEnabled('debug')) {
           logger.debug(
@@ -294,7 +305,8 @@ export function switchableSource(
 
     /** One catch-up pass; returns where tailing fell back to, or throws the pass's error. */
     const catchUp = async (position: Position): Promise<Position | undefined> => {
-      const current = wal.read(position.policy);
+      const current =
+        hint === undefined ? wal.read(position.policy) : wal.read(position.policy, hint);
       reader = current;
       // `latest()` is fixed to a position now, so a retry does not skip what arrived meanwhile.
       if (current.resolvedPolicy !== undefined) position.policy = current.resolvedPolicy;
