@@ -381,8 +381,8 @@ class VChannelReader extends WaitingReader {
 
   protected take(max: number): WalMessage[] {
     const batch: WalMessage[] = [];
-    for (let position = 0; batch.length < max;) {
-      position = this.positions.next();
+    while (batch.length < max) {
+      const position = this.positions.next();
       if (position < 0) break;
       batch.push(this.log.at(position));
     }
