@@ -2,9 +2,13 @@ import Database from 'better-sqlite3';
 
 import { ConfigError } from '../errors.js';
 import { WIRE_FORMAT_VERSION } from '../wire/record.js';
+import { migrateToVersion2 } from './vchannelIndex.js';
 
 /** The schema version this rxwal writes and reads (`PRAGMA user_version`). */
-export const SQLITE_SCHEMA_VERSION = 1;
+export const SQLITE_SCHEMA_VERSION = 2;
+
+/** The oldest schema a read-only open still scans (without the version-2 indexes). */
+export const SQLITE_OLDEST_READABLE_VERSION = 1;
 
 /** A better-sqlite3 connection. */
 export type SqliteDatabase = Database.Database;
@@ -32,6 +36,8 @@ const MIGRATIONS: readonly ((db: SqliteDatabase) => void)[] = [
       );
     `);
   },
+  // 1 → 2: the (vchannel, id) index of read pushdown
+  migrateToVersion2,
 ];
 
 /** Keys of `rxwal_meta`. */
@@ -97,7 +103,11 @@ export function openDatabase(
       db.pragma('journal_mode = WAL');
       db.pragma(`synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
     }
-    if (version < SQLITE_SCHEMA_VERSION) {
+    // a read-only open scans an older schema as it is: it cannot migrate it
+    if (
+      version < SQLITE_SCHEMA_VERSION &&
+      !(options.readOnly && version >= SQLITE_OLDEST_READABLE_VERSION)
+    ) {
       if (options.readOnly) {
         throw new ConfigError(
           'path',

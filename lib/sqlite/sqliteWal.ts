@@ -13,7 +13,16 @@ import type { WalMessage } from '../message/message.js';
 import { messageId, sequenceOf, type MessageId } from '../message/messageId.js';
 import { DeliverPolicy, checkDeliverPolicy } from '../options/deliverPolicy.js';
 import type { RawMessageInit } from '../wal/memoryWal.js';
-import type { AppendInit, ReadableWal, Wal, WalOptions, WalReader, WalTxn } from '../wal/wal.js';
+import {
+  hintedVChannel,
+  type AppendInit,
+  type ReadableWal,
+  type ReadHint,
+  type Wal,
+  type WalOptions,
+  type WalReader,
+  type WalTxn,
+} from '../wal/wal.js';
 import { WalWriter, type LogStorage } from '../wal/writer.js';
 import type { WriteAheadBuffer } from '../wal/writeAheadBuffer.js';
 import {
@@ -26,6 +35,7 @@ import { decodeRecord, encodePayload, encodeRecord } from '../wire/record.js';
 import { isWellFormed } from '../wire/utf8.js';
 import { openDatabase, timeTickColumn, type SqliteDatabase } from './schema.js';
 import { readStats, type SqliteWalStats } from './stats.js';
+import { hasVChannelIndex, SELECT_VCHANNEL_AFTER } from './vchannelIndex.js';
 
 /** Options of {@link openSqliteWal}. */
 export interface SqliteWalOptions extends WalOptions {
@@ -259,7 +269,7 @@ function createSqliteWal(
   const readOnlyView: ReadableWal = Object.freeze({
     channel,
     accessMode: 'ro' as const,
-    read: (policy: DeliverPolicy) => log.read(policy),
+    read: (policy: DeliverPolicy, hint?: ReadHint) => log.read(policy, hint),
   });
   const readOnly = writer === undefined;
 
@@ -271,7 +281,7 @@ function createSqliteWal(
     get writeAheadBuffer(): WriteAheadBuffer | undefined {
       return writer?.writeAheadBuffer;
     },
-    read: (policy) => log.read(policy),
+    read: (policy, hint) => log.read(policy, hint),
     append: (m) => guard((w) => append(w, m)),
     beginTxn: (o) =>
       guard(async (w) => {
@@ -357,6 +367,8 @@ class SqliteLog implements LogStorage {
   private poller: Subscription | undefined;
   private readonly encodedPayloads = new WeakMap<object, Uint8Array>();
   private readonly selectAfter;
+  /** Rows of one vchannel, the broadcasts and the ticks; undefined on a version-1 file. */
+  private readonly selectVChannelAfter;
   private readonly selectMaxId;
   private readonly dataVersion;
   private readonly insertRow;
@@ -376,6 +388,12 @@ class SqliteLog implements LogStorage {
       )
       .raw(true)
       .safeIntegers(true);
+    this.selectVChannelAfter = hasVChannelIndex(db)
+      ? db
+          .prepare<[{ vchannel: string; after: bigint; limit: number }], Row>(SELECT_VCHANNEL_AFTER)
+          .raw(true)
+          .safeIntegers(true)
+      : undefined;
     this.selectMaxId = db
       .prepare<[], bigint | null>('SELECT max(id) FROM rxwal_log')
       .pluck()
@@ -500,22 +518,24 @@ class SqliteLog implements LogStorage {
     return message;
   }
 
-  read(policy: DeliverPolicy): WalReader {
+  read(policy: DeliverPolicy, hint?: ReadHint): WalReader {
     if (this.closed) throw new ClosedError('WAL');
     checkDeliverPolicy(policy, 'policy');
+    // without the version-2 index the hint is ignored: the scanner filters anyway
+    const vchannel = this.selectVChannelAfter === undefined ? '' : hintedVChannel(hint);
     switch (policy.kind) {
       case 'all':
-        return new SqliteReader(this, -1n, policy);
+        return new SqliteReader(this, -1n, policy, vchannel);
       case 'latest': {
         const last = this.selectMaxId.get() ?? undefined;
         return last === undefined
-          ? new SqliteReader(this, -1n, DeliverPolicy.all())
-          : new SqliteReader(this, last, DeliverPolicy.startAfter(messageId(last)));
+          ? new SqliteReader(this, -1n, DeliverPolicy.all(), vchannel)
+          : new SqliteReader(this, last, DeliverPolicy.startAfter(messageId(last)), vchannel);
       }
       case 'startFrom':
-        return new SqliteReader(this, positionOf(policy.id) - 1n, policy);
+        return new SqliteReader(this, positionOf(policy.id) - 1n, policy, vchannel);
       case 'startAfter':
-        return new SqliteReader(this, positionOf(policy.id), policy);
+        return new SqliteReader(this, positionOf(policy.id), policy, vchannel);
     }
   }
 
@@ -523,8 +543,11 @@ class SqliteLog implements LogStorage {
    * @internal up to `max` messages after id `after`; empty when there are none yet. A damaged
    * row ends the batch before it, and is reported when it comes first.
    */
-  readAfter(after: bigint, max: number): WalMessage[] {
-    const rows = this.selectAfter.all(after, max);
+  readAfter(after: bigint, max: number, vchannel = ''): WalMessage[] {
+    const rows =
+      vchannel === '' || this.selectVChannelAfter === undefined
+        ? this.selectAfter.all(after, max)
+        : this.selectVChannelAfter.all({ vchannel, after, limit: max });
     const messages: WalMessage[] = [];
     for (const [id, record] of rows) {
       try {
@@ -614,6 +637,8 @@ class SqliteReader implements WalReader {
     /** The id of the last message returned (or before the start). */
     private after: bigint,
     readonly resolvedPolicy: DeliverPolicy,
+    /** The hinted vchannel, `''` for every row. */
+    private readonly vchannel: string,
   ) {}
 
   async next(maxMessages = this.log.readBatch): Promise<readonly WalMessage[]> {
@@ -624,7 +649,7 @@ class SqliteReader implements WalReader {
       if (this.closed) throw new ClosedError('WAL reader');
       if (this.log.closed) throw new ClosedError('WAL');
       const dataVersion = this.log.currentDataVersion();
-      const batch = this.log.readAfter(this.after, maxMessages);
+      const batch = this.log.readAfter(this.after, maxMessages, this.vchannel);
       if (batch.length > 0) {
         this.after = sequenceOf((batch[batch.length - 1] as WalMessage).id) as bigint;
         return batch;
