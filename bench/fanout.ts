@@ -54,7 +54,8 @@ export async function fanoutRun(
     },
   };
   const delivered = new Array<number>(scanners).fill(0);
-  let finalTick: bigint | undefined;
+  /** The final time tick, once written: a scanner is done when it delivers it. */
+  const final: { tick?: bigint } = {};
   let finished = 0;
   let allDone: () => void = () => undefined;
   let failed: (err: unknown) => void = () => undefined;
@@ -72,7 +73,7 @@ export async function fanoutRun(
             delivered[i] = (delivered[i] as number) + 1;
             return;
           }
-          if (over || finalTick === undefined || m.timeTick < finalTick) return;
+          if (over || final.tick === undefined || m.timeTick < final.tick) return;
           over = true;
           if (++finished === scanners) allDone();
         },
@@ -103,7 +104,7 @@ export async function fanoutRun(
     await Promise.all(pending);
     peak = Math.max(peak, process.memoryUsage().heapUsed);
   }
-  finalTick = (await wal.syncTimeTick({ persisted: true })).timeTick;
+  final.tick = (await wal.syncTimeTick({ persisted: true })).timeTick;
   await done;
   const ms = performance.now() - start;
   peak = Math.max(peak, process.memoryUsage().heapUsed);
