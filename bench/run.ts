@@ -31,6 +31,7 @@ import { naiveScan } from './naive.js';
 import { tunedRxjsScan } from './tunedRxjs.js';
 import { appendBare, appendWithWriter, readBare, readWithScanWal, scratchDir } from './sqlite.js';
 import { openSqliteWal } from '../lib/sqlite/index.js';
+import { buildVChannelFile, fanoutRun, sqliteCatchUp, type FanoutResult } from './fanout.js';
 import { describeLog, generateW1, generateW3, generateW4, type W3Workload } from './workloads.js';
 
 // ---------------------------------------------------------------- configuration
@@ -56,9 +57,15 @@ const TAIL_RATE = 2000; // appended messages per second, over four vchannels
 const SLOW_SECONDS = envNumber('BENCH_SLOW_SECONDS', 6);
 const SLOW_RUNS = Math.max(1, Math.round(envNumber('BENCH_SLOW_RUNS', 3)));
 const SQLITE_SIZE = Math.max(10_000, Math.round(1_000_000 * SCALE));
-/** BENCH_ONLY: a comma list of sections to run (w1, w3, w4, tailing, sqlite); default all. */
+/** Appends of one fanout run, spread over its scanners' vchannels. */
+const FANOUT_APPENDS = Math.max(10_000, Math.round(100_000 * SCALE));
+/** The scanner counts of the fanout section (BENCH_FANOUT, a comma list). */
+const FANOUT_SCANNERS = (process.env.BENCH_FANOUT ?? '1,10,100,1000,10000')
+  .split(',')
+  .map((s) => Number(s.trim()));
+/** BENCH_ONLY: a comma list of sections to run (w1, w3, w4, tailing, sqlite, fanout); default all. */
 const ONLY = new Set(
-  (process.env.BENCH_ONLY ?? 'w1,w3,w4,tailing,sqlite').split(',').map((s) => s.trim()),
+  (process.env.BENCH_ONLY ?? 'w1,w3,w4,tailing,sqlite,fanout').split(',').map((s) => s.trim()),
 );
 const CONSUMER_VCHANNEL = 'v1';
 
@@ -632,6 +639,101 @@ async function sqliteSection(): Promise<void> {
   }
 }
 
+async function fanoutSection(): Promise<void> {
+  // N tailing scanners, one per vchannel; FANOUT_APPENDS appends in batches of 1,000.
+  const results: FanoutResult[] = [];
+  for (const n of FANOUT_SCANNERS) {
+    const runs: FanoutResult[] = [];
+    const count = n >= 1000 ? Math.max(1, Math.min(RUNS, 3)) : RUNS;
+    for (let r = 0; r <= count; r++) {
+      const result = await fanoutRun(n, FANOUT_APPENDS, 1_000, collectGarbage);
+      if (r === 0) continue; // warm-up
+      runs.push(result);
+    }
+    const pick = (f: (x: FanoutResult) => number): number => median(runs.map(f));
+    const result: FanoutResult = {
+      scanners: n,
+      appends: FANOUT_APPENDS,
+      ms: pick((x) => x.ms),
+      messagesPerSecond: Math.round(pick((x) => x.messagesPerSecond)),
+      heapGrowthMiB: pick((x) => x.heapGrowthMiB),
+      idleBytesPerScanner: Math.round(pick((x) => x.idleBytesPerScanner)),
+    };
+    results.push(result);
+    log(
+      `  ${String(n).padStart(6)} scanners: ${fmt(result.messagesPerSecond / 1e3, 1)}k msg/s (runs ${runs.map((x) => fmt(x.ms, 0)).join(', ')} ms), heap growth ${result.heapGrowthMiB} MiB, idle ${fmt(result.idleBytesPerScanner / 1024, 1)} KiB/scanner`,
+    );
+  }
+  const one = results.find((x) => x.scanners === 1);
+  const thousand = results.find((x) => x.scanners === 1000);
+  if (one !== undefined && thousand !== undefined) {
+    const ratio = thousand.messagesPerSecond / one.messagesPerSecond;
+    addFigure({
+      figure: 'fanout: 1,000 tailing scanners ÷ one scanner, throughput',
+      measured: `${fmt(ratio)} (${fmt(thousand.messagesPerSecond / 1e3, 1)}k vs ${fmt(one.messagesPerSecond / 1e3, 1)}k msg/s)`,
+      value: ratio,
+      target: '≥ 0.5',
+      pass: ratio >= 0.5,
+      details: { results },
+    });
+  }
+  const idle = results.reduce(
+    (a, x) => (x.scanners > a.scanners ? x : a),
+    results[0] as FanoutResult,
+  );
+  addFigure({
+    figure: `fanout: heap of one idle tailing scanner (of ${idle.scanners.toLocaleString('en')})`,
+    measured: `${fmt(idle.idleBytesPerScanner / 1024, 1)} KiB`,
+    value: idle.idleBytesPerScanner,
+    target: '≤ 16 KiB',
+    pass: idle.idleBytesPerScanner <= 16 * 1024,
+    details: { results },
+  });
+
+  // SQLite: catch-up of one vchannel holding 1 % of the log against the whole log.
+  const scratch = scratchDir();
+  try {
+    const messages = SQLITE_SIZE;
+    const t = performance.now();
+    const { path, lastTick } = await buildVChannelFile(scratch.dir, messages, 100, 1_000);
+    log(
+      `  built ${messages.toLocaleString('en')} appends over 100 vchannels in ${fmt((performance.now() - t) / 1000, 1)} s`,
+    );
+    const whole: number[] = [];
+    const one: number[] = [];
+    const unhinted: number[] = [];
+    for (let r = 0; r <= RUNS; r++) {
+      const timedRun = async (vchannel: string, pushdown: boolean): Promise<number> => {
+        collectGarbage();
+        const start = performance.now();
+        await sqliteCatchUp(path, vchannel, lastTick, pushdown);
+        return performance.now() - start;
+      };
+      const w = await timedRun('', true);
+      const o = await timedRun('v7', true);
+      const u = await timedRun('v7', false);
+      if (r === 0) continue;
+      whole.push(w);
+      one.push(o);
+      unhinted.push(u);
+      log(
+        `  run ${r}/${RUNS}: whole log ${fmt(w, 0)} ms, v7 ${fmt(o, 1)} ms, v7 without pushdown ${fmt(u, 0)} ms`,
+      );
+    }
+    const ratio = median(whole) / median(one);
+    addFigure({
+      figure: 'SQLite catch-up of one vchannel (1 % of the log) ÷ the whole log, speed-up',
+      measured: `${fmt(ratio, 1)}× (${fmt(median(one), 1)} vs ${fmt(median(whole), 0)} ms; without pushdown ${fmt(median(unhinted), 0)} ms)`,
+      value: ratio,
+      target: '≥ 20×',
+      pass: ratio >= 20,
+      details: { messages, wholeMs: whole, vchannelMs: one, withoutPushdownMs: unhinted },
+    });
+  } finally {
+    scratch.remove();
+  }
+}
+
 // ---------------------------------------------------------------- main
 
 function machine(): Record<string, string | number> {
@@ -734,6 +836,10 @@ async function main(): Promise<void> {
   if (ONLY.has('sqlite')) {
     log('\n# SQLite: catch-up and appends');
     await sqliteSection();
+  }
+  if (ONLY.has('fanout')) {
+    log('\n# fanout: many tailing scanners, one vchannel each');
+    await fanoutSection();
   }
 
   const seconds = (performance.now() - startedAt) / 1000;

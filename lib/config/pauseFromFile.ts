@@ -235,7 +235,7 @@ export function pauseFromFile(path: string, options: PauseFromFileOptions = {}):
       watcher?.close();
       watcher = undefined;
       signal?.removeEventListener('abort', close);
-      logger.debug('pause switch closed');
+      logger.debug({}, 'pause switch closed');
       subject.complete();
     };
 
@@ -263,7 +263,7 @@ export function pauseFromFile(path: string, options: PauseFromFileOptions = {}):
           watcher = undefined;
           try {
             startWatching();
-            logger.info('watching the pause file again');
+            logger.info({}, 'watching the pause file again');
             rereadSoon();
           } catch (error) {
             stopWatching('watching the pause file failed; keeping the current state', error);

@@ -1,4 +1,10 @@
-import { asyncScheduler, Observable, type SchedulerLike, type Subscription } from 'rxjs';
+import {
+  asyncScheduler,
+  Observable,
+  type SchedulerLike,
+  type Subscriber,
+  type Subscription,
+} from 'rxjs';
 
 import {
   ClosedError,
@@ -12,19 +18,20 @@ import {
 import { MessageType, type WalMessage } from '../message/message.js';
 import type { MessageId } from '../message/messageId.js';
 import type { TimeTick } from '../message/tso.js';
+import { definedOnly } from '../internal/definedOnly.js';
 import { Backoff, sleep, type BackoffOptions } from '../internal/backoff.js';
 import { checkMaxRetries, RetryStreak } from '../internal/retryStreak.js';
 import { YIELD_EVERY_MS, yieldToEventLoop } from '../internal/yieldToEventLoop.js';
-import type { ScannerModel } from '../observability/metrics.js';
+import type { ResolvedLogger } from '../observability/logger.js';
+import type { ScannerMetrics, ScannerModel } from '../observability/metrics.js';
 import type { ObservedOptions } from '../observability/observed.js';
 import { logFields, resolveObserved } from '../observability/resolve.js';
 import { checkDeliverPolicy, DeliverPolicy } from '../options/deliverPolicy.js';
-import type { ReadableWal, WalReader } from '../wal/wal.js';
+import { hintedVChannel, type ReadableWal, type ReadHint, type WalReader } from '../wal/wal.js';
 import type { WabReader } from '../wal/writeAheadBuffer.js';
 
 /** Lets a consumer hold reading: `whenReady()` returns a promise while reading must wait. */
 export interface FlowControl {
-  /** `undefined` when reading may go on now, else a promise that resolves when it may. */
   whenReady(): Promise<void> | undefined;
 }
 
@@ -46,6 +53,11 @@ export interface SwitchableSourceOptions extends ObservedOptions {
   flowControl?: FlowControl;
   /** Told the model each time the source switches (and `'catchup'` at the start). */
   onSwitchModel?: (model: ScannerModel) => void;
+  /**
+   * Read pushdown: readers are asked for this vchannel only (a {@link ReadHint}). The source may
+   * still emit other vchannels' messages (a WAL may ignore the hint): filter after it. Default `''`.
+   */
+  vchannel?: string;
   /** Failed passes retried in a row before the source fails with the last error; default Infinity. */
   maxRetries?: number;
 }
@@ -79,6 +91,21 @@ interface Position {
   /** Messages with a tick ≤ this were handed over already; undefined skips nothing. */
   exclusiveStart: TimeTick | undefined;
 }
+
+/**
+ * The states of a source (the reference's catch-up and tailing scanners behind a switchable
+ * one). Transitions: catch-up → tailing (the switch, after a handed-over time tick the buffer
+ * serves), tailing → catch-up (the eviction fallback), catch-up or tailing → retry (a
+ * recoverable error), retry → catch-up (after the backoff); any → closed. An unrecoverable error
+ * ends the source instead.
+ */
+type State =
+  | { readonly kind: 'catchup'; readonly position: Position }
+  | { readonly kind: 'tailing'; readonly reader: WabReader; readonly joinedAt: WalMessage }
+  | { readonly kind: 'retry'; readonly error: unknown }
+  | { readonly kind: 'closed' };
+
+const CLOSED: State = { kind: 'closed' };
 
 /**
  * The producer of a scanner (reference § 3): catches up from the durable log, switches to
@@ -139,233 +166,323 @@ export function switchableSource(
   const random = options.random ?? Math.random;
   const flowControl = options.flowControl;
   const onSwitchModel = options.onSwitchModel;
+  const vchannel = hintedVChannel(definedOnly({ vchannel: options.vchannel }));
+  const hint: ReadHint | undefined = vchannel === '' ? undefined : { vchannel };
 
   return new Observable<WalMessage>((subscriber) => {
     const name = options.name ?? nextScannerName(wal.channel);
-    const scanner = { name, channel: wal.channel };
     const logger = observed.logger.child({ name, channel: wal.channel });
-    const { metrics } = observed;
-    const backoff = new Backoff(options.backoff, random);
-    const retries = new RetryStreak(maxRetries, logger, metrics);
-    const abort = new AbortController();
-    let model: ScannerModel = 'catchup';
-    let reader: WalReader | undefined;
-    let wabReader: WabReader | undefined;
-    let timer: Subscription | undefined;
-    let closed = false;
-
-    const switchTo = (next: ScannerModel): void => {
-      const from = model;
-      model = next;
-      metrics.switchModel(from, next);
-      onSwitchModel?.(next);
-      logger.info({ from, to: next }, `scanner switched to ${next}`);
-    };
-
-    metrics.scannerOpened(scanner);
-    metrics.switchModel(undefined, model);
-    onSwitchModel?.(model);
-    subscriber.add(() => {
-      closed = true;
-      reader?.close();
-      wabReader?.close();
-      timer?.unsubscribe();
-      abort.abort(new ClosedError('scanner'));
-      metrics.scannerClosed({ ...scanner, model });
-      logger.info({}, 'scanner is closed');
+    const machine = new SourceMachine(subscriber, {
+      wal,
+      name,
+      logger,
+      metrics: observed.metrics,
+      scheduler,
+      batchSize,
+      hint,
+      backoff: new Backoff(options.backoff, random),
+      retries: new RetryStreak(maxRetries, logger, observed.metrics),
+      flowControl,
+      onSwitchModel,
     });
-
-    /** The position to resume from after a handed-over time tick. */
-    let resume: Position | undefined;
-    /** The first message handed over by the current pass before any time tick (ids ascending). */
-    let firstHandedId: MessageId | undefined;
-    /**
-     * Hands `m` downstream and remembers where to resume. After a time tick read from the log,
-     * everything before it in the log was handed over and everything after it was not released
-     * yet, so a retry resumes right after it (a message after it with an equal tick is not lost),
-     * skipping the ticks below it.
-     * A tick from the write-ahead buffer has no log position of its own (not-persisted ticks reuse
-     * ids): resume from its last-confirmed id, skipping the ticks it covers.
-     */
-    const hand = (m: WalMessage, fromLog: boolean, exclusiveStart: TimeTick | undefined): void => {
-      subscriber.next(m);
-      if (m.type !== MessageType.TimeTick) {
-        firstHandedId ??= m.id;
-      } else if (fromLog) {
-        // after it in the log, a tick below it is a violation: skip it rather than count it again
-        const below = m.timeTick - 1n;
-        resume = {
-          policy: DeliverPolicy.startAfter(m.id),
-          exclusiveStart:
-            exclusiveStart !== undefined && exclusiveStart > below ? exclusiveStart : below,
-        };
-      } else {
-        resume = { policy: DeliverPolicy.startFrom(m.lastConfirmedId), exclusiveStart: m.timeTick };
-      }
-    };
-
-    // Reads that resolve at once (an in-memory log) chain promise continuations without end:
-    // after a few milliseconds of them, give the event loop a turn. A pending immediate tells
-    // whether the loop turned on its own meanwhile (we waited for data), which ends a busy run.
-    let busySince = scheduler.now();
-    let loopTurned = false;
-    let watchingLoop = false;
-    const watchLoop = (): void => {
-      if (watchingLoop) return;
-      watchingLoop = true;
-      setImmediate(() => {
-        watchingLoop = false;
-        loopTurned = true;
-      });
-    };
-    const waitForConsumer = async (): Promise<void> => {
-      for (
-        let wait = flowControl?.whenReady();
-        wait !== undefined && !closed;
-        wait = flowControl?.whenReady()
-      ) {
-        await wait;
-      }
-      if (loopTurned) {
-        loopTurned = false;
-        busySince = scheduler.now();
-      }
-      watchLoop();
-      if (scheduler.now() - busySince >= YIELD_EVERY_MS) {
-        await yieldToEventLoop();
-        busySince = scheduler.now();
-        loopTurned = false;
-      }
-    };
-
-    /** Tails the buffer until it evicts us; returns the position to catch up from. */
-    const tail = async (from: WabReader, joinedAt: WalMessage): Promise<Position | undefined> => {
-      wabReader = from;
-      switchTo('tailing');
-      let last = joinedAt;
-      for (;;) {
-        await waitForConsumer();
-        if (closed) return undefined;
-        let m: WalMessage;
-        try {
-          m = await from.next();
-        } catch (err) {
-          if (closed) return undefined;
-          from.close();
-          wabReader = undefined;
-          if (!(err instanceof EvictedError)) {
-            // a recoverable error is retried by catching up from the log: say so in the metrics
-            if (!isUnrecoverable(err)) switchTo('catchup');
-            throw err;
-          }
-          logger.info(
-            logFields(last),
-            'tailing reader evicted; catching up from the last consumed message',
-          );
-          switchTo('catchup');
-          return {
-            policy: DeliverPolicy.startFrom(last.lastConfirmedId),
-            exclusiveStart: last.timeTick,
-          };
-        }
-        if (closed) return undefined;
-        hand(m, false, undefined);
-        last = m;
-        // the rest of the round that is already at hand, without a promise per message
-        for (const next of from.readBuffered?.(batchSize - 1) ?? NOTHING) {
-          if (closed) return undefined;
-          hand(next, false, undefined);
-          last = next;
-        }
-      }
-    };
-
-    /** Joins the buffer strictly after time tick `m`, if this WAL can be tailed and the buffer serves it. */
-    const tryJoin = async (m: WalMessage): Promise<WabReader | undefined> => {
-      if (wal.accessMode !== 'rw') return undefined;
-      const buffer = wal.writeAheadBuffer;
-      if (buffer === undefined) return undefined;
-      try {
-        return await buffer.readFromExclusiveTimeTick(m.timeTick, { signal: abort.signal });
-      } catch (err) {
-        if (!closed && !(err instanceof EvictedError) && logger.isLevelEnabled('debug')) {
-          logger.debug(
-            { err: String(err), timeTick: String(m.timeTick) },
-            'could not join the write-ahead buffer',
-          );
-        }
-        return undefined;
-      }
-    };
-
-    /** One catch-up pass; returns where tailing fell back to, or throws the pass's error. */
-    const catchUp = async (position: Position): Promise<Position | undefined> => {
-      const current = wal.read(position.policy);
-      reader = current;
-      // `latest()` is fixed to a position now, so a retry does not skip what arrived meanwhile.
-      if (current.resolvedPolicy !== undefined) position.policy = current.resolvedPolicy;
-      firstHandedId = undefined;
-      const exclusiveStart = position.exclusiveStart;
-      try {
-        for (;;) {
-          await waitForConsumer();
-          if (closed) return undefined;
-          const batch = await current.next(batchSize);
-          if (closed) return undefined;
-          if (batch.length === 0)
-            throw new WalError('READER_ENDED', 'the WAL reader ended without an error');
-          backoff.reset();
-          retries.succeeded();
-          for (const m of batch) {
-            if (exclusiveStart !== undefined && m.timeTick <= exclusiveStart) continue;
-            hand(m, true, exclusiveStart);
-            if (closed) return undefined;
-            if (m.type !== MessageType.TimeTick) continue;
-            const joined = await tryJoin(m);
-            if (closed) {
-              joined?.close();
-              return undefined;
-            }
-            if (joined === undefined) continue;
-            current.close();
-            reader = undefined;
-            return await tail(joined, m);
-          }
-        }
-      } finally {
-        current.close();
-        if (reader === current) reader = undefined;
-      }
-    };
-
-    const run = async (): Promise<void> => {
-      if (wal.accessMode === 'rw') wal.requestPersistedTimeTick?.();
-      let position: Position = { policy: initialPolicy, exclusiveStart: undefined };
-      for (;;) {
-        if (closed) return;
-        try {
-          const fellBackTo = await catchUp(position);
-          if (fellBackTo === undefined) return; // closed
-          position = fellBackTo;
-          resume = fellBackTo;
-        } catch (err) {
-          if (closed) return;
-          if (isUnrecoverable(err)) throw err;
-          // Resume after what was handed over: the last time tick, else the first message of the
-          // pass (still waiting in the reorder buffer, where its replay is dropped as a duplicate).
-          if (resume !== undefined) position = resume;
-          else if (firstHandedId !== undefined)
-            position = { ...position, policy: DeliverPolicy.startFrom(firstHandedId) };
-          const verdict = retries.failed(err, () => backoff.nextDelay());
-          if (!verdict.retry) throw err;
-          await sleep(scheduler, verdict.delayMs, (t) => (timer = t));
-          timer = undefined;
-        }
-      }
-    };
-
-    run().catch((err: unknown) => {
-      if (!closed) subscriber.error(err);
+    subscriber.add(() => machine.close());
+    machine.run(initialPolicy).catch((err: unknown) => {
+      if (!machine.closed) subscriber.error(err);
     });
   });
+}
+
+/** What one subscription's {@link SourceMachine} works with. */
+interface MachineConfig {
+  readonly wal: ReadableWal;
+  readonly name: string;
+  readonly logger: ResolvedLogger;
+  readonly metrics: ScannerMetrics;
+  readonly scheduler: SchedulerLike;
+  readonly batchSize: number;
+  readonly hint: ReadHint | undefined;
+  readonly backoff: Backoff;
+  /** Counts and logs a streak of failed passes; says when to give up. */
+  readonly retries: RetryStreak;
+  readonly flowControl: FlowControl | undefined;
+  readonly onSwitchModel: ((model: ScannerModel) => void) | undefined;
+}
+
+/** One subscription of a source: the states, their transitions, and what they share. */
+class SourceMachine {
+  closed = false;
+  private model: ScannerModel = 'catchup';
+  private reader: WalReader | undefined;
+  private wabReader: WabReader | undefined;
+  private timer: Subscription | undefined;
+  private readonly abort = new AbortController();
+  private readonly pacer: Pacer;
+  /** The position of the current (or last) catch-up pass. */
+  private position: Position | undefined;
+  /** The position to resume from after the last handed-over time tick. */
+  private resume: Position | undefined;
+  /** The first message handed over by the current pass before any time tick (ids ascending). */
+  private firstHandedId: MessageId | undefined;
+
+  constructor(
+    private readonly subscriber: Subscriber<WalMessage>,
+    private readonly config: MachineConfig,
+  ) {
+    this.pacer = new Pacer(config.scheduler, config.flowControl, () => this.closed);
+    config.metrics.scannerOpened(this.scanner);
+    config.metrics.switchModel(undefined, this.model);
+    config.onSwitchModel?.(this.model);
+  }
+
+  private get scanner(): { name: string; channel: string } {
+    return { name: this.config.name, channel: this.config.wal.channel };
+  }
+
+  /** Runs the states from a catch-up at `policy` until closed; rejects with an unrecoverable error. */
+  async run(policy: DeliverPolicy): Promise<void> {
+    const { wal } = this.config;
+    if (wal.accessMode === 'rw') wal.requestPersistedTimeTick?.();
+    let state: State = { kind: 'catchup', position: { policy, exclusiveStart: undefined } };
+    while (state.kind !== 'closed' && !this.closed) {
+      switch (state.kind) {
+        case 'catchup':
+          state = await this.catchUp(state.position);
+          break;
+        case 'tailing':
+          state = await this.tail(state.reader, state.joinedAt);
+          break;
+        case 'retry':
+          state = await this.retry(state.error);
+          break;
+      }
+    }
+  }
+
+  /** Synchronous teardown: closes the readers, cancels the timer and the buffer join. */
+  close(): void {
+    this.closed = true;
+    this.reader?.close();
+    this.wabReader?.close();
+    this.timer?.unsubscribe();
+    this.abort.abort(new ClosedError('scanner'));
+    this.config.metrics.scannerClosed({ ...this.scanner, model: this.model });
+    this.config.logger.info({}, 'scanner is closed');
+  }
+
+  /** Catch-up: reads the log from `position`; switches to tailing after a tick the buffer serves. */
+  private async catchUp(position: Position): Promise<State> {
+    const { wal, hint, batchSize } = this.config;
+    this.position = position;
+    let current: WalReader | undefined;
+    try {
+      current = hint === undefined ? wal.read(position.policy) : wal.read(position.policy, hint);
+      this.reader = current;
+      this.firstHandedId = undefined;
+      // `latest()` is fixed to a position now, so a retry does not skip what arrived meanwhile.
+      if (current.resolvedPolicy !== undefined) position.policy = current.resolvedPolicy;
+      const { exclusiveStart } = position;
+      for (;;) {
+        await this.pacer.wait();
+        if (this.closed) return CLOSED;
+        const batch = await current.next(batchSize);
+        if (this.closed) return CLOSED;
+        if (batch.length === 0)
+          throw new WalError('READER_ENDED', 'the WAL reader ended without an error');
+        this.config.backoff.reset();
+        this.config.retries.succeeded();
+        for (const m of batch) {
+          if (exclusiveStart !== undefined && m.timeTick <= exclusiveStart) continue;
+          this.hand(m, true, exclusiveStart);
+          if (this.closed) return CLOSED;
+          if (m.type !== MessageType.TimeTick) continue;
+          const joined = await this.join(m);
+          if (this.closed) {
+            joined?.close();
+            return CLOSED;
+          }
+          if (joined !== undefined) return { kind: 'tailing', reader: joined, joinedAt: m };
+        }
+      }
+    } catch (err) {
+      return this.failed(err);
+    } finally {
+      current?.close();
+      if (this.reader === current) this.reader = undefined;
+    }
+  }
+
+  /** Tailing: hands over the buffer's entries until it evicts us (→ catch-up) or fails (→ retry). */
+  private async tail(from: WabReader, joinedAt: WalMessage): Promise<State> {
+    this.wabReader = from;
+    this.switchTo('tailing');
+    let last = joinedAt;
+    for (;;) {
+      await this.pacer.wait();
+      if (this.closed) return CLOSED;
+      let m: WalMessage;
+      try {
+        m = await from.next();
+      } catch (err) {
+        if (this.closed) return CLOSED;
+        from.close();
+        this.wabReader = undefined;
+        if (err instanceof EvictedError) return this.evicted(last);
+        // a recoverable error is retried by catching up from the log: say so in the metrics
+        if (!isUnrecoverable(err)) this.switchTo('catchup');
+        return this.failed(err);
+      }
+      if (this.closed) return CLOSED;
+      this.hand(m, false, undefined);
+      last = m;
+      // the rest of the round that is already at hand, without a promise per message
+      for (const next of from.readBuffered?.(this.config.batchSize - 1) ?? NOTHING) {
+        if (this.closed) return CLOSED;
+        this.hand(next, false, undefined);
+        last = next;
+      }
+    }
+  }
+
+  /** The eviction fallback: catch up from the last handed-over message's last-confirmed id. */
+  private evicted(last: WalMessage): State {
+    this.config.logger.info(
+      logFields(last),
+      'tailing reader evicted; catching up from the last consumed message',
+    );
+    this.switchTo('catchup');
+    const position: Position = {
+      policy: DeliverPolicy.startFrom(last.lastConfirmedId),
+      exclusiveStart: last.timeTick,
+    };
+    this.resume = position;
+    return { kind: 'catchup', position: { ...position } };
+  }
+
+  /** An error of a state: ends the source when unrecoverable, else leads to a retry. */
+  private failed(err: unknown): State {
+    if (this.closed) return CLOSED;
+    if (isUnrecoverable(err)) throw err;
+    return { kind: 'retry', error: err };
+  }
+
+  /**
+   * Retry: backs off, then catches up after what was handed over — the last time tick, else the
+   * first message of the pass (still waiting in the reorder buffer, where its replay is dropped
+   * as a duplicate), else where the pass started.
+   */
+  private async retry(err: unknown): Promise<State> {
+    let position = this.resume ?? (this.position as Position);
+    if (this.resume === undefined && this.firstHandedId !== undefined)
+      position = { ...position, policy: DeliverPolicy.startFrom(this.firstHandedId) };
+    const verdict = this.config.retries.failed(err, () => this.config.backoff.nextDelay());
+    if (!verdict.retry) throw err;
+    await sleep(this.config.scheduler, verdict.delayMs, (t) => (this.timer = t));
+    this.timer = undefined;
+    return this.closed ? CLOSED : { kind: 'catchup', position: { ...position } };
+  }
+
+  /** Joins the buffer strictly after time tick `m`, if this WAL can be tailed and the buffer serves it. */
+  private async join(m: WalMessage): Promise<WabReader | undefined> {
+    const { wal, logger, hint } = this.config;
+    if (wal.accessMode !== 'rw') return undefined;
+    const buffer = wal.writeAheadBuffer;
+    if (buffer === undefined) return undefined;
+    try {
+      return await buffer.readFromExclusiveTimeTick(m.timeTick, {
+        signal: this.abort.signal,
+        ...hint,
+      });
+    } catch (err) {
+      if (!this.closed && !(err instanceof EvictedError) && logger.isLevelEnabled('debug')) {
+        logger.debug(
+          { err: String(err), timeTick: String(m.timeTick) },
+          'could not join the write-ahead buffer',
+        );
+      }
+      return undefined;
+    }
+  }
+
+  /**
+   * Hands `m` downstream and remembers where to resume. After a time tick read from the log,
+   * everything before it in the log was handed over and everything after it was not released
+   * yet, so a retry resumes right after it (a message after it with an equal tick is not lost),
+   * skipping the ticks below it.
+   * A tick from the write-ahead buffer has no log position of its own (not-persisted ticks reuse
+   * ids): resume from its last-confirmed id, skipping the ticks it covers.
+   */
+  private hand(m: WalMessage, fromLog: boolean, exclusiveStart: TimeTick | undefined): void {
+    this.subscriber.next(m);
+    if (m.type !== MessageType.TimeTick) {
+      this.firstHandedId ??= m.id;
+    } else if (fromLog) {
+      // after it in the log, a tick below it is a violation: skip it rather than count it again
+      const below = m.timeTick - 1n;
+      this.resume = {
+        policy: DeliverPolicy.startAfter(m.id),
+        exclusiveStart:
+          exclusiveStart !== undefined && exclusiveStart > below ? exclusiveStart : below,
+      };
+    } else {
+      this.resume = {
+        policy: DeliverPolicy.startFrom(m.lastConfirmedId),
+        exclusiveStart: m.timeTick,
+      };
+    }
+  }
+
+  private switchTo(next: ScannerModel): void {
+    const from = this.model;
+    this.model = next;
+    this.config.metrics.switchModel(from, next);
+    this.config.onSwitchModel?.(next);
+    this.config.logger.info({ from, to: next }, `scanner switched to ${next}`);
+  }
+}
+
+/**
+ * Paces reading: waits while the consumer holds it (flow control), and after a few milliseconds
+ * of reads that resolve at once (an in-memory log chains promise continuations without end)
+ * gives the event loop a turn. A pending immediate tells whether the loop turned on its own
+ * meanwhile (we waited for data), which ends a busy run.
+ */
+class Pacer {
+  private busySince: number;
+  private loopTurned = false;
+  private watchingLoop = false;
+  private readonly onImmediate = (): void => {
+    this.watchingLoop = false;
+    this.loopTurned = true;
+  };
+
+  constructor(
+    private readonly scheduler: SchedulerLike,
+    private readonly flowControl: FlowControl | undefined,
+    private readonly closed: () => boolean,
+  ) {
+    this.busySince = scheduler.now();
+  }
+
+  async wait(): Promise<void> {
+    const flowControl = this.flowControl;
+    if (flowControl !== undefined) {
+      for (let wait = flowControl.whenReady(); wait !== undefined && !this.closed();) {
+        await wait;
+        wait = flowControl.whenReady();
+      }
+    }
+    if (this.loopTurned) {
+      this.loopTurned = false;
+      this.busySince = this.scheduler.now();
+    }
+    if (!this.watchingLoop) {
+      this.watchingLoop = true;
+      setImmediate(this.onImmediate);
+    }
+    if (this.scheduler.now() - this.busySince >= YIELD_EVERY_MS) {
+      await yieldToEventLoop();
+      this.busySince = this.scheduler.now();
+      this.loopTurned = false;
+    }
+  }
 }

@@ -216,6 +216,7 @@ export function scanWal(wal: ReadableWal, options: ScanOptions = {}): ScanObserv
         deliverPolicy: policy,
         scheduler,
         flowControl: flow,
+        vchannel,
         onSwitchModel: (next) => (model = next),
       })
         .pipe(

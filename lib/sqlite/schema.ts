@@ -5,9 +5,13 @@ import { loadPeer } from '../internal/loadPeer.js';
 import { ConfigError } from '../errors.js';
 import { WIRE_FORMAT_VERSION } from '../wire/record.js';
 import { corruptionOf, openFailure } from './fileErrors.js';
+import { migrateToVersion2 } from './vchannelIndex.js';
 
 /** The schema version this rxwal writes and reads (`PRAGMA user_version`). */
-export const SQLITE_SCHEMA_VERSION = 1;
+export const SQLITE_SCHEMA_VERSION = 2;
+
+/** The oldest schema a read-only open still scans (without the version-2 indexes). */
+export const SQLITE_OLDEST_READABLE_VERSION = 1;
 
 /** @internal A better-sqlite3 connection (its types stay out of the public declarations). */
 export type SqliteDatabase = BetterSqlite3.Database;
@@ -42,6 +46,8 @@ const MIGRATIONS: readonly ((db: SqliteDatabase) => void)[] = [
       );
     `);
   },
+  // 1 → 2: the (vchannel, id) index of read pushdown
+  migrateToVersion2,
 ];
 
 /** Keys of `rxwal_meta`. */
@@ -116,18 +122,13 @@ export function openDatabase(
         `has schema version ${version}, newer than this rxwal supports (${SQLITE_SCHEMA_VERSION})`,
       );
     }
-    if (version < SQLITE_SCHEMA_VERSION && readOnly) {
-      throw new ConfigError(
-        'path',
-        path,
-        version === 0
-          ? 'is not an rxwal log (no rxwal schema)'
-          : `has schema version ${version}: open it read-write once to migrate it`,
-      );
+    // a read-only open scans an older schema as it is (it cannot migrate it), back to version 1
+    if (version < SQLITE_OLDEST_READABLE_VERSION && readOnly) {
+      throw new ConfigError('path', path, 'is not an rxwal log (no rxwal schema)');
     }
     if (version === 0) refuseForeignTables(db, path);
     else readRxwalMeta(db, path); // before any migration changes the file
-    if (version < SQLITE_SCHEMA_VERSION) createOrMigrate(db, path, options.create);
+    if (version < SQLITE_SCHEMA_VERSION && !readOnly) createOrMigrate(db, path, options.create);
     const meta = readRxwalMeta(db, path);
     if (!readOnly) {
       try {

@@ -13,7 +13,16 @@ import type { WalMessage } from '../message/message.js';
 import { messageId, sequenceOf, type MessageId } from '../message/messageId.js';
 import { DeliverPolicy, checkDeliverPolicy } from '../options/deliverPolicy.js';
 import type { RawMessageInit } from '../wal/memoryWal.js';
-import type { AppendInit, ReadableWal, Wal, WalOptions, WalReader, WalTxn } from '../wal/wal.js';
+import {
+  hintedVChannel,
+  type AppendInit,
+  type ReadableWal,
+  type ReadHint,
+  type Wal,
+  type WalOptions,
+  type WalReader,
+  type WalTxn,
+} from '../wal/wal.js';
 import type { TimeTick } from '../message/tso.js';
 import { WalWriter, type LogStorage } from '../wal/writer.js';
 import type { WabReader, WriteAheadBuffer } from '../wal/writeAheadBuffer.js';
@@ -33,6 +42,7 @@ import {
   type SqliteDatabase,
 } from './schema.js';
 import { readStats, type SqliteWalStats } from './stats.js';
+import { hasVChannelIndex, SELECT_VCHANNEL_AFTER } from './vchannelIndex.js';
 
 /** Options of {@link openSqliteWal}. */
 export interface SqliteWalOptions extends WalOptions {
@@ -299,7 +309,7 @@ function createSqliteWal(
   const readOnlyView: ReadableWal = Object.freeze({
     channel,
     accessMode: 'ro' as const,
-    read: (policy: DeliverPolicy) => log.read(policy),
+    read: (policy: DeliverPolicy, hint?: ReadHint) => log.read(policy, hint),
   });
   const readOnly = writer === undefined;
   let checkedBuffer: FencedBuffer | undefined;
@@ -315,7 +325,7 @@ function createSqliteWal(
       if (checkedBuffer?.inner !== buffer) checkedBuffer = new FencedBuffer(buffer, log);
       return checkedBuffer;
     },
-    read: (policy) => log.read(policy),
+    read: (policy, hint) => log.read(policy, hint),
     append: (m) => guard((w) => append(w, m)),
     beginTxn: (o) =>
       guard(async (w) => {
@@ -405,6 +415,8 @@ class SqliteLog implements LogStorage {
   private seenDataVersion: number;
   private readonly encodedPayloads = new WeakMap<object, Uint8Array>();
   private readonly selectAfter;
+  /** Rows of one vchannel, the broadcasts and the ticks; undefined on a version-1 file. */
+  private readonly selectVChannelAfter;
   private readonly selectMaxId;
   private readonly dataVersion;
   private readonly insertRow;
@@ -424,6 +436,12 @@ class SqliteLog implements LogStorage {
       )
       .raw(true)
       .safeIntegers(true);
+    this.selectVChannelAfter = hasVChannelIndex(db)
+      ? db
+          .prepare<[{ vchannel: string; after: bigint; limit: number }], Row>(SELECT_VCHANNEL_AFTER)
+          .raw(true)
+          .safeIntegers(true)
+      : undefined;
     this.selectMaxId = db
       .prepare<[], bigint | null>('SELECT max(id) FROM rxwal_log')
       .pluck()
@@ -555,12 +573,14 @@ class SqliteLog implements LogStorage {
     return message;
   }
 
-  read(policy: DeliverPolicy): WalReader {
+  read(policy: DeliverPolicy, hint?: ReadHint): WalReader {
     if (this.closed) throw new ClosedError('WAL');
     checkDeliverPolicy(policy, 'policy');
+    // without the version-2 index the hint is ignored: the scanner filters anyway
+    const vchannel = this.selectVChannelAfter === undefined ? '' : hintedVChannel(hint);
     switch (policy.kind) {
       case 'all':
-        return new SqliteReader(this, -1n, policy);
+        return new SqliteReader(this, -1n, policy, vchannel);
       case 'latest': {
         let last: bigint | undefined;
         try {
@@ -569,13 +589,13 @@ class SqliteLog implements LogStorage {
           throw corruptionOf(err, this.options.path, 'the last id');
         }
         return last === undefined
-          ? new SqliteReader(this, -1n, DeliverPolicy.all())
-          : new SqliteReader(this, last, DeliverPolicy.startAfter(messageId(last)));
+          ? new SqliteReader(this, -1n, DeliverPolicy.all(), vchannel)
+          : new SqliteReader(this, last, DeliverPolicy.startAfter(messageId(last)), vchannel);
       }
       case 'startFrom':
-        return new SqliteReader(this, positionOf(policy.id) - 1n, policy);
+        return new SqliteReader(this, positionOf(policy.id) - 1n, policy, vchannel);
       case 'startAfter':
-        return new SqliteReader(this, positionOf(policy.id), policy);
+        return new SqliteReader(this, positionOf(policy.id), policy, vchannel);
     }
   }
 
@@ -583,10 +603,13 @@ class SqliteLog implements LogStorage {
    * @internal up to `max` messages after id `after`; empty when there are none yet. A damaged
    * row ends the batch before it, and is reported when it comes first.
    */
-  readAfter(after: bigint, max: number): WalMessage[] {
+  readAfter(after: bigint, max: number, vchannel = ''): WalMessage[] {
     let rows: Row[];
     try {
-      rows = this.selectAfter.all(after, max);
+      rows =
+        vchannel === '' || this.selectVChannelAfter === undefined
+          ? this.selectAfter.all(after, max)
+          : this.selectVChannelAfter.all({ vchannel, after, limit: max });
     } catch (err) {
       // damaged pages never heal: CorruptRecordError ends the scanner instead of a retry for ever
       throw corruptionOf(err, this.options.path, `the rows after id ${after}`);
@@ -725,6 +748,8 @@ class SqliteReader implements WalReader {
     /** The id of the last message returned (or before the start). */
     private after: bigint,
     readonly resolvedPolicy: DeliverPolicy,
+    /** The hinted vchannel, `''` for every row. */
+    private readonly vchannel: string,
   ) {}
 
   async next(maxMessages = this.log.readBatch): Promise<readonly WalMessage[]> {
@@ -735,7 +760,7 @@ class SqliteReader implements WalReader {
       if (this.closed) throw new ClosedError('WAL reader');
       if (this.log.closed) throw new ClosedError('WAL');
       const dataVersion = this.log.currentDataVersion();
-      const batch = this.log.readAfter(this.after, maxMessages);
+      const batch = this.log.readAfter(this.after, maxMessages, this.vchannel);
       if (batch.length > 0) {
         this.after = sequenceOf((batch[batch.length - 1] as WalMessage).id) as bigint;
         return batch;
@@ -771,7 +796,7 @@ class FencedBuffer implements WriteAheadBuffer {
 
   async readFromExclusiveTimeTick(
     tt: TimeTick,
-    options?: { signal?: AbortSignal },
+    options?: ReadHint & { signal?: AbortSignal },
   ): Promise<WabReader> {
     this.log.checkForeignWrites();
     return new FencedBufferReader(

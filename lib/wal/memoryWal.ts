@@ -1,10 +1,20 @@
 import { ClosedError, ConfigError } from '../errors.js';
+import { lowerBound } from '../internal/lowerBound.js';
 import { Waiters } from '../internal/waiters.js';
 import { createMessage, type MessageInit } from '../message/createMessage.js';
 import type { WalMessage } from '../message/message.js';
 import { sequenceOf, type MessageId } from '../message/messageId.js';
 import { DeliverPolicy, checkDeliverPolicy } from '../options/deliverPolicy.js';
-import type { LogEnd, ReadableWal, Wal, WalOptions, WalReader } from './wal.js';
+import { MessageType } from '../message/message.js';
+import {
+  hintedVChannel,
+  type LogEnd,
+  type ReadableWal,
+  type ReadHint,
+  type Wal,
+  type WalOptions,
+  type WalReader,
+} from './wal.js';
 import { WalWriter, type LogStorage } from './writer.js';
 import type { WriteAheadBuffer } from './writeAheadBuffer.js';
 
@@ -47,6 +57,8 @@ export const DEFAULT_READ_BATCH = 256;
 
 /**
  * An in-process WAL for tests and examples: the log is an array, ids are its sequence (from 1).
+ * Reads honour {@link ReadHint}: a reader of one vchannel walks only that vchannel's positions
+ * and those of the broadcasts and time ticks, and is woken only by writes that hold one of them.
  *
  * @example
  * ```ts
@@ -85,7 +97,7 @@ export function createMemoryWal(options: MemoryWalOptions = {}): MemoryWal {
   const readOnlyView: ReadableWal = Object.freeze({
     channel,
     accessMode: 'ro' as const,
-    read: (policy: DeliverPolicy) => log.read(policy),
+    read: (policy: DeliverPolicy, hint?: ReadHint) => log.read(policy, hint),
     logEnd: () => log.end(),
   });
 
@@ -98,7 +110,7 @@ export function createMemoryWal(options: MemoryWalOptions = {}): MemoryWal {
     get length(): number {
       return log.length;
     },
-    read: (policy) => log.read(policy),
+    read: (policy, hint) => log.read(policy, hint),
     logEnd: () => log.end(),
     requestPersistedTimeTick: () => writer.requestPersistedTimeTick(),
     append: (m) => guard(() => writer.append(m)),
@@ -151,11 +163,18 @@ export function createMemoryWal(options: MemoryWalOptions = {}): MemoryWal {
   };
 }
 
-/** The log itself: an array in id order, readers woken on every write. */
+/** The log itself: an array in id order, with per-vchannel positions for hinted readers. */
 class MemoryLog implements LogStorage {
   private readonly messages: WalMessage[] = [];
+  /** Positions of the data messages of each non-empty vchannel. */
+  private readonly positions = new Map<string, number[]>();
+  /** Positions of the messages every reader returns: time ticks and `''` broadcasts. */
+  private readonly common: number[] = [];
+  /** Readers of everything, woken on every write. */
   private readonly waiters = new Waiters();
   private highestTick = 0n;
+  /** Readers of one vchannel, woken by writes of that vchannel or of a common message. */
+  private readonly vchannelWaiters = new Map<string, Waiters>();
   closed = false;
 
   get length(): number {
@@ -174,9 +193,20 @@ class MemoryLog implements LogStorage {
 
   write(messages: readonly WalMessage[]): void {
     if (this.closed) throw new ClosedError('WAL');
+    let wokeAll = false;
     for (const m of messages) {
-      this.messages.push(m);
+      const position = this.messages.push(m) - 1;
       if (m.timeTick > this.highestTick) this.highestTick = m.timeTick;
+      if (m.type === MessageType.TimeTick || m.vchannel === '') {
+        this.common.push(position);
+        if (!wokeAll) {
+          wokeAll = true;
+          for (const waiters of this.vchannelWaiters.values()) waiters.wakeAll();
+        }
+      } else {
+        this.positionsOf(m.vchannel).push(position);
+        if (!wokeAll) this.vchannelWaiters.get(m.vchannel)?.wakeAll();
+      }
     }
     this.waiters.wakeAll();
   }
@@ -187,9 +217,10 @@ class MemoryLog implements LogStorage {
     return last === undefined ? undefined : { id: last.id, timeTick: this.highestTick };
   }
 
-  read(policy: DeliverPolicy): WalReader {
+  read(policy: DeliverPolicy, hint?: ReadHint): WalReader {
     if (this.closed) throw new ClosedError('WAL');
     checkDeliverPolicy(policy, 'policy');
+    const vchannel = hintedVChannel(hint);
     let start: number;
     let resolvedPolicy = policy;
     switch (policy.kind) {
@@ -210,7 +241,18 @@ class MemoryLog implements LogStorage {
         start = this.indexOf(policy.id, true);
         break;
     }
-    return new MemoryReader(this, start, resolvedPolicy);
+    if (vchannel === '') return new MemoryReader(this, start, resolvedPolicy, this.waiters);
+    let waiters = this.vchannelWaiters.get(vchannel);
+    if (waiters === undefined) {
+      waiters = new Waiters();
+      this.vchannelWaiters.set(vchannel, waiters);
+    }
+    return new VChannelReader(
+      this,
+      new MergedPositions(this.positionsOf(vchannel), this.common, start),
+      resolvedPolicy,
+      waiters,
+    );
   }
 
   /** @internal messages from `index`, at most `max`; empty when there are none yet. */
@@ -218,19 +260,24 @@ class MemoryLog implements LogStorage {
     return this.messages.slice(index, index + max);
   }
 
-  /** @internal calls `waiter` once on the next write or close. */
-  onWrite(waiter: () => void): void {
-    this.waiters.add(waiter);
-  }
-
-  /** @internal forgets a waiter (a closed reader). */
-  forget(waiter: () => void): void {
-    this.waiters.delete(waiter);
+  /** @internal the message at a position that exists. */
+  at(position: number): WalMessage {
+    return this.messages[position] as WalMessage;
   }
 
   close(): void {
     this.closed = true;
     this.waiters.wakeAll();
+    for (const waiters of this.vchannelWaiters.values()) waiters.wakeAll();
+  }
+
+  private positionsOf(vchannel: string): number[] {
+    let positions = this.positions.get(vchannel);
+    if (positions === undefined) {
+      positions = [];
+      this.positions.set(vchannel, positions);
+    }
+    return positions;
   }
 
   /** Index of the first message whose id is ≥ `id` (> `id` when `after`): ids never decrease. */
@@ -250,14 +297,43 @@ class MemoryLog implements LogStorage {
   }
 }
 
-class MemoryReader implements WalReader {
+/** Two growing ascending position lists walked together in log order. */
+class MergedPositions {
+  private ownIndex: number;
+  private commonIndex: number;
+
+  constructor(
+    private readonly own: readonly number[],
+    private readonly common: readonly number[],
+    start: number,
+  ) {
+    this.ownIndex = lowerBound(own, start);
+    this.commonIndex = lowerBound(common, start);
+  }
+
+  /** The next position, or -1 when neither list has one yet. */
+  next(): number {
+    const own = this.own[this.ownIndex];
+    const common = this.common[this.commonIndex];
+    if (own !== undefined && (common === undefined || own < common)) {
+      this.ownIndex++;
+      return own;
+    }
+    if (common === undefined) return -1;
+    this.commonIndex++;
+    return common;
+  }
+}
+
+/** Reads a batch, or waits on `waiters` for the next write that may hold one. */
+abstract class WaitingReader implements WalReader {
   private closed = false;
   private waiter: (() => void) | undefined;
 
   constructor(
-    private readonly log: MemoryLog,
-    private index: number,
+    protected readonly log: MemoryLog,
     readonly resolvedPolicy: DeliverPolicy,
+    private readonly waiters: Waiters,
   ) {}
 
   async next(maxMessages = DEFAULT_READ_BATCH): Promise<readonly WalMessage[]> {
@@ -266,15 +342,12 @@ class MemoryReader implements WalReader {
     }
     for (;;) {
       if (this.closed) throw new ClosedError('WAL reader');
-      const batch = this.log.slice(this.index, maxMessages);
-      if (batch.length > 0) {
-        this.index += batch.length;
-        return batch;
-      }
+      const batch = this.take(maxMessages);
+      if (batch.length > 0) return batch;
       if (this.log.closed) throw new ClosedError('WAL');
       await new Promise<void>((resolve) => {
         this.waiter = resolve;
-        this.log.onWrite(resolve);
+        this.waiters.add(resolve);
       });
       this.waiter = undefined;
     }
@@ -284,7 +357,49 @@ class MemoryReader implements WalReader {
     this.closed = true;
     const waiter = this.waiter;
     if (waiter === undefined) return;
-    this.log.forget(waiter); // a closed reader leaves nothing behind in the log
+    this.waiters.delete(waiter); // a closed reader leaves nothing behind in the log
     waiter();
+  }
+
+  /** Up to `max` messages that are there now, advancing past them. */
+  protected abstract take(max: number): WalMessage[];
+}
+
+class MemoryReader extends WaitingReader {
+  constructor(
+    log: MemoryLog,
+    private index: number,
+    resolvedPolicy: DeliverPolicy,
+    waiters: Waiters,
+  ) {
+    super(log, resolvedPolicy, waiters);
+  }
+
+  protected take(max: number): WalMessage[] {
+    const batch = this.log.slice(this.index, max);
+    this.index += batch.length;
+    return batch;
+  }
+}
+
+/** A hinted reader: walks one vchannel's positions merged with the common ones. */
+class VChannelReader extends WaitingReader {
+  constructor(
+    log: MemoryLog,
+    private readonly positions: MergedPositions,
+    resolvedPolicy: DeliverPolicy,
+    waiters: Waiters,
+  ) {
+    super(log, resolvedPolicy, waiters);
+  }
+
+  protected take(max: number): WalMessage[] {
+    const batch: WalMessage[] = [];
+    while (batch.length < max) {
+      const position = this.positions.next();
+      if (position < 0) break;
+      batch.push(this.log.at(position));
+    }
+    return batch;
   }
 }

@@ -1,7 +1,8 @@
 import type { SchedulerLike } from 'rxjs';
 
 import type { Duration } from '../internal/duration.js';
-import type { MessageType, WalMessage } from '../message/message.js';
+import { ConfigError } from '../errors.js';
+import { MessageType, type WalMessage } from '../message/message.js';
 import type { MessageId } from '../message/messageId.js';
 import type { TimeTick } from '../message/tso.js';
 import type { Logger } from '../observability/logger.js';
@@ -26,6 +27,44 @@ export interface WalReader {
 }
 
 /**
+ * What a reader is asked to return (read pushdown). `vchannel: 'v7'` lets the reader return only
+ * the messages of `v7`, the `''` (every-vchannel) messages and every time tick, in log order with
+ * their own ids; it must return all of those. `''` or absent: everything. A reader may ignore the
+ * hint: a scanner filters by vchannel after reading anyway.
+ *
+ * @example
+ * ```ts
+ * const reader = wal.read(DeliverPolicy.all(), { vchannel: 'v7' });
+ * const batch = await reader.next(); // v7's messages, broadcasts and time ticks (or everything)
+ * ```
+ */
+export interface ReadHint {
+  /** The vchannel the reader is for; `''` or absent: every vchannel. */
+  vchannel?: string;
+}
+
+/** The vchannel a hint asks for, `''` when it asks for everything; a bad hint throws ConfigError. */
+export function hintedVChannel(hint: ReadHint | undefined): string {
+  if (hint === undefined) return '';
+  if (typeof hint !== 'object' || hint === null)
+    throw new ConfigError('hint', hint, 'must be an object such as { vchannel }');
+  const vchannel = hint.vchannel ?? '';
+  if (typeof vchannel !== 'string')
+    throw new ConfigError('hint.vchannel', vchannel, "must be a string ('' for every vchannel)");
+  return vchannel;
+}
+
+/** Whether `m` belongs to what a reader hinted at `vchannel` returns (see {@link ReadHint}). */
+export function matchesHint(m: WalMessage, vchannel: string): boolean {
+  return (
+    vchannel === '' ||
+    m.vchannel === '' ||
+    m.vchannel === vchannel ||
+    m.type === MessageType.TimeTick
+  );
+}
+
+/**
  * What a scanner needs of a log. Implement it to scan another log.
  *
  * @example
@@ -39,8 +78,11 @@ export interface ReadableWal {
   readonly channel: string;
   /** `'ro'`: never tails, never forces a time tick. */
   readonly accessMode: 'rw' | 'ro';
-  /** A reader of the log from where `policy` says (`all()`, `latest()`, `startFrom(id)`, `startAfter(id)`). */
-  read(policy: DeliverPolicy): WalReader;
+  /**
+   * A reader from `policy` on. `hint` is optional to honour: a reader given `{ vchannel: 'v7' }`
+   * may return only what {@link ReadHint} describes (never less).
+   */
+  read(policy: DeliverPolicy, hint?: ReadHint): WalReader;
   /** Present only in the writer's own process, once the writer has started. */
   readonly writeAheadBuffer?: WriteAheadBuffer | undefined;
   /** Asks the writer for a persisted time tick soon (reference § 3.1); best effort. */

@@ -4,8 +4,10 @@ import { ClosedError, EvictedError, WalError } from '../errors.js';
 import { MessageType, type WalMessage } from '../message/message.js';
 import type { TimeTick } from '../message/tso.js';
 import { parseDuration, type Duration } from '../internal/duration.js';
+import { lowerBound } from '../internal/lowerBound.js';
 import { Waiters } from '../internal/waiters.js';
 import { parseByteSize } from './sizes.js';
+import { hintedVChannel, type ReadHint } from './wal.js';
 
 /** Reads the write-ahead buffer from a time tick on; `next()` waits for newer entries. */
 export interface WabReader {
@@ -25,8 +27,13 @@ export interface WriteAheadBuffer {
   /**
    * A reader of every entry with a tick strictly greater than `tt`. Waits while nothing newer
    * than `tt` was appended yet; rejects {@link EvictedError} when `tt` is older than the buffer.
+   * `vchannel` is a {@link ReadHint}: the reader may return only that vchannel's entries, the
+   * `''` broadcasts and the time ticks.
    */
-  readFromExclusiveTimeTick(tt: TimeTick, options?: { signal?: AbortSignal }): Promise<WabReader>;
+  readFromExclusiveTimeTick(
+    tt: TimeTick,
+    options?: ReadHint & { signal?: AbortSignal },
+  ): Promise<WabReader>;
 }
 
 /** Options of the write-ahead buffer (`WalOptions.writeAheadBuffer`). */
@@ -89,6 +96,7 @@ export class MemoryWriteAheadBuffer implements WriteAheadBuffer {
   private size = 0;
   private closed = false;
   private readonly waiters = new Waiters();
+  private readonly index = new VChannelIndex();
   private readonly capacity: number;
   private readonly keepaliveMs: number;
   private readonly scheduler: SchedulerLike;
@@ -157,16 +165,18 @@ export class MemoryWriteAheadBuffer implements WriteAheadBuffer {
     if (this.head > 1024 && this.head * 2 > this.entries.length) {
       this.entries = this.entries.slice(this.head);
       this.head = 0;
+      this.index.dropBefore((this.entries[0] as Entry).offset);
     }
   }
 
   async readFromExclusiveTimeTick(
     tt: TimeTick,
-    options: { signal?: AbortSignal } = {},
+    options: ReadHint & { signal?: AbortSignal } = {},
   ): Promise<WabReader> {
+    const vchannel = hintedVChannel(options);
     for (;;) {
       if (this.closed) throw new ClosedError('write-ahead buffer');
-      const joined = this.join(tt);
+      const joined = this.join(tt, vchannel);
       if (joined === 'evicted')
         throw new EvictedError(`time tick ${tt} is older than the write-ahead buffer`);
       if (joined !== 'wait') return joined;
@@ -181,24 +191,25 @@ export class MemoryWriteAheadBuffer implements WriteAheadBuffer {
     this.waiters.wakeAll();
   }
 
-  private join(tt: TimeTick): BufferReader | 'wait' | 'evicted' {
+  private join(tt: TimeTick, vchannel: string): BufferReader | 'wait' | 'evicted' {
     if (tt >= this.lastTimeTick) {
-      if (tt === this.lastTimeTick) return new BufferReader(this, [], this.latestOffset + 1, tt);
+      if (tt === this.lastTimeTick)
+        return new BufferReader(this, [], this.latestOffset + 1, tt, vchannel);
       if (this.lastTimeTickMessage.timeTick > tt) {
         const latest: Entry = {
           message: this.lastTimeTickMessage,
           offset: this.latestOffset,
           deadline: 0,
         };
-        return new BufferReader(this, [latest], this.latestOffset, tt);
+        return new BufferReader(this, [latest], this.latestOffset, tt, vchannel);
       }
       return 'wait';
     }
     const oldest = this.entries[this.head];
     if (oldest === undefined || tt < oldest.message.timeTick) return 'evicted';
-    const from = this.lowerBoundAfter(tt);
-    const entries = this.entries.slice(from);
-    return new BufferReader(this, entries, (entries[0] as Entry).offset, tt);
+    const from = (this.entries[this.lowerBoundAfter(tt)] as Entry).offset;
+    const entries = this.entriesFrom(from, vchannel);
+    return new BufferReader(this, entries, (entries[0] as Entry).offset, tt, vchannel);
   }
 
   /** Index of the first live entry with a tick strictly greater than `tt`. */
@@ -214,7 +225,7 @@ export class MemoryWriteAheadBuffer implements WriteAheadBuffer {
   }
 
   /** @internal the next snapshot of a reader positioned at `nextOffset` (reference § 3.7.5). */
-  snapshotFrom(nextOffset: number, lastReadTimeTick: TimeTick): Snapshot {
+  snapshotFrom(nextOffset: number, lastReadTimeTick: TimeTick, vchannel = ''): Snapshot {
     if (this.closed) throw new ClosedError('write-ahead buffer');
     if (nextOffset > this.latestOffset) {
       if (nextOffset !== this.latestOffset + 1) {
@@ -233,10 +244,20 @@ export class MemoryWriteAheadBuffer implements WriteAheadBuffer {
     }
     const oldest = this.entries[this.head];
     if (oldest === undefined || nextOffset < oldest.offset) return EVICTED;
-    return {
-      kind: 'entries',
-      entries: this.entries.slice(this.head + (nextOffset - oldest.offset)),
-    };
+    return { kind: 'entries', entries: this.entriesFrom(nextOffset, vchannel) };
+  }
+
+  /**
+   * The live entries from `offset` (≥ the oldest) on that a reader hinted at `vchannel` returns,
+   * as a copy. Never empty while `offset` ≤ the newest offset: the newest entry is a time tick.
+   */
+  private entriesFrom(offset: number, vchannel: string): Entry[] {
+    const base = (this.entries[0] as Entry).offset;
+    if (vchannel === '') return this.entries.slice(offset - base);
+    const entries: Entry[] = [];
+    for (const position of this.index.positionsFrom(vchannel, offset))
+      entries.push(this.entries[position - base] as Entry);
+    return entries;
   }
 
   /** @internal resolves on the next append or close; rejects with the signal's reason on abort. */
@@ -273,6 +294,7 @@ export class MemoryWriteAheadBuffer implements WriteAheadBuffer {
       );
     }
     this.latestOffset++;
+    this.index.add(m, this.latestOffset);
     this.entries.push({
       message: m,
       offset: this.latestOffset,
@@ -329,6 +351,7 @@ class BufferReader implements WabReader {
     private snapshot: readonly Entry[],
     private nextOffset: number,
     private lastReadTimeTick: TimeTick,
+    private readonly vchannel: string,
   ) {}
 
   async next(): Promise<WalMessage> {
@@ -341,7 +364,7 @@ class BufferReader implements WabReader {
         this.lastReadTimeTick = entry.message.timeTick;
         return entry.message;
       }
-      const next = this.buffer.snapshotFrom(this.nextOffset, this.lastReadTimeTick);
+      const next = this.buffer.snapshotFrom(this.nextOffset, this.lastReadTimeTick, this.vchannel);
       if (next.kind === 'evicted')
         throw new EvictedError('the write-ahead buffer reader fell behind and was evicted');
       if (next.kind === 'entries') {
@@ -376,3 +399,56 @@ class BufferReader implements WabReader {
     this.abort.abort();
   }
 }
+
+/**
+ * Offsets of the buffer's entries by vchannel: each non-empty vchannel's data entries, and the
+ * common ones (time ticks and `''` broadcasts) that every hinted reader returns.
+ */
+class VChannelIndex {
+  private readonly byVChannel = new Map<string, number[]>();
+  private common: number[] = [];
+
+  add(m: WalMessage, offset: number): void {
+    if (m.type === MessageType.TimeTick || m.vchannel === '') {
+      this.common.push(offset);
+      return;
+    }
+    let offsets = this.byVChannel.get(m.vchannel);
+    if (offsets === undefined) {
+      offsets = [];
+      this.byVChannel.set(m.vchannel, offsets);
+    }
+    offsets.push(offset);
+  }
+
+  /** The offsets ≥ `from` of `vchannel`'s entries and the common ones, merged in order. */
+  *positionsFrom(vchannel: string, from: number): Generator<number> {
+    const own = this.byVChannel.get(vchannel) ?? NO_OFFSETS;
+    const common = this.common;
+    let i = lowerBound(own, from);
+    let j = lowerBound(common, from);
+    for (;;) {
+      const a = own[i];
+      const b = common[j];
+      if (a !== undefined && (b === undefined || a < b)) {
+        i++;
+        yield a;
+      } else if (b !== undefined) {
+        j++;
+        yield b;
+      } else return;
+    }
+  }
+
+  /** Forgets the offsets below `offset` (evicted entries); drops vchannels left empty. */
+  dropBefore(offset: number): void {
+    this.common = this.common.slice(lowerBound(this.common, offset));
+    for (const [vchannel, offsets] of this.byVChannel) {
+      const kept = offsets.slice(lowerBound(offsets, offset));
+      if (kept.length === 0) this.byVChannel.delete(vchannel);
+      else this.byVChannel.set(vchannel, kept);
+    }
+  }
+}
+
+const NO_OFFSETS: readonly number[] = [];

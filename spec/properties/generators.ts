@@ -10,7 +10,8 @@ import type { WalMessage } from '../../lib/message/message.js';
 import { MAX_TIME_TICK } from '../../lib/message/tso.js';
 import type { DeliverPolicy } from '../../lib/options/deliverPolicy.js';
 import type { RawMessageInit } from '../../lib/wal/memoryWal.js';
-import type { ReadableWal, WalReader } from '../../lib/wal/wal.js';
+import type { ReadableWal, ReadHint, WalReader } from '../../lib/wal/wal.js';
+import type { WriteAheadBuffer } from '../../lib/wal/writeAheadBuffer.js';
 import type { ModelQuery } from './model.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -510,11 +511,13 @@ export const checkpointAfter = fc.integer({ min: 1, max: 30 });
 export function withReaderFaults(
   wal: ReadableWal,
   faults: readonly ReaderFault[],
+  pushdown = true,
 ): ReadableWal & { faultsHit(): number } {
   let calls = 0;
   let hit = 0;
-  const read = (policy: DeliverPolicy): WalReader => {
-    const inner = wal.read(policy);
+  // without pushdown the readers are asked for everything, as a WAL that ignores the hint
+  const read = (policy: DeliverPolicy, hint?: ReadHint): WalReader => {
+    const inner = pushdown && hint !== undefined ? wal.read(policy, hint) : wal.read(policy);
     return {
       ...(inner.resolvedPolicy === undefined ? {} : { resolvedPolicy: inner.resolvedPolicy }),
       async next(max?: number): Promise<readonly WalMessage[]> {
@@ -528,11 +531,19 @@ export function withReaderFaults(
       close: () => inner.close(),
     };
   };
+  const unhinted = (buffer: WriteAheadBuffer): WriteAheadBuffer => ({
+    readFromExclusiveTimeTick: (tt, options) =>
+      buffer.readFromExclusiveTimeTick(
+        tt,
+        options?.signal === undefined ? {} : { signal: options.signal },
+      ),
+  });
   return {
     channel: wal.channel,
     accessMode: wal.accessMode,
     get writeAheadBuffer() {
-      return wal.writeAheadBuffer;
+      const buffer = wal.writeAheadBuffer;
+      return buffer === undefined || pushdown ? buffer : unhinted(buffer);
     },
     read,
     ...(wal.requestPersistedTimeTick === undefined

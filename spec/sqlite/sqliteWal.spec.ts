@@ -596,7 +596,7 @@ describe('openSqliteWal', () => {
   });
 
   describe('the file', () => {
-    it('uses WAL journal mode and schema version 1 with the documented tables', async () => {
+    it('uses WAL journal mode and the current schema version with the documented tables', async () => {
       const path = files.path();
       await openWal(path);
       const db = new Database(path, { readonly: true });
@@ -615,10 +615,10 @@ describe('openSqliteWal', () => {
       const path = files.path();
       await (await openWal(path)).close();
       const db = new Database(path);
-      db.pragma('user_version = 2');
+      db.pragma(`user_version = ${SQLITE_SCHEMA_VERSION + 1}`);
       db.close();
       await expect(openWal(path)).rejects.toThrow(
-        /schema version 2, newer than this rxwal supports \(1\)/,
+        `schema version ${SQLITE_SCHEMA_VERSION + 1}, newer than this rxwal supports (${SQLITE_SCHEMA_VERSION})`,
       );
       await expect(openWal(path, { readOnly: true })).rejects.toBeInstanceOf(ConfigError);
       const text = files.path('text.db');
@@ -726,7 +726,7 @@ describe('openSqliteWal', () => {
       expect(stats).toEqual({
         path,
         channel: 'p0',
-        schemaVersion: 1,
+        schemaVersion: SQLITE_SCHEMA_VERSION,
         payloadCodec: 'raw',
         writtenBy: 'raw',
         messages: 7,

@@ -1,0 +1,220 @@
+/**
+ * Read pushdown (issue 13): a reader hinted at a vchannel returns exactly that vchannel's
+ * messages, the '' broadcasts and every time tick, in log order with their own ids, for the
+ * memory WAL and the write-ahead buffer.
+ */
+import { VirtualTimeScheduler } from 'rxjs';
+
+import { ConfigError, EvictedError } from '../../lib/errors.js';
+import { MessageType, type WalMessage } from '../../lib/message/message.js';
+import { messageId } from '../../lib/message/messageId.js';
+import { parseWalMessage } from '../../lib/testing/notation.js';
+import { DeliverPolicy } from '../../lib/options/deliverPolicy.js';
+import { createMemoryWal } from '../../lib/wal/memoryWal.js';
+import { hintedVChannel, matchesHint } from '../../lib/wal/wal.js';
+import { MemoryWriteAheadBuffer, type WabReader } from '../../lib/wal/writeAheadBuffer.js';
+import { watch } from '../support/promises.js';
+import { seededRandom } from '../support/random.js';
+import { settle, VirtualClock } from '../../lib/testing/index.js';
+
+const VCHANNELS = ['v1', 'v2', 'v3', ''];
+const ids = (ms: readonly WalMessage[]): string[] => ms.map((m) => m.id.key);
+
+/** A random raw log: inserts over v1..v3 and '' broadcasts, a time tick now and then. */
+function randomInits(
+  seed: number,
+  n: number,
+): { type: string; timeTick: number; vchannel: string }[] {
+  const random = seededRandom(seed);
+  const inits = [];
+  for (let i = 0; i < n; i++) {
+    const isTick = random() < 0.2;
+    inits.push({
+      type: isTick ? MessageType.TimeTick : MessageType.Insert,
+      timeTick: 100 + i,
+      // a raw time tick may even carry a vchannel: every hinted reader still returns it
+      vchannel: isTick && random() < 0.8 ? '' : (VCHANNELS[Math.floor(random() * 4)] as string),
+    });
+  }
+  return inits;
+}
+
+describe('read hints', () => {
+  it('hintedVChannel takes a missing hint or vchannel as everything and rejects a bad one', () => {
+    expect(hintedVChannel(undefined)).toBe('');
+    expect(hintedVChannel({})).toBe('');
+    expect(hintedVChannel({ vchannel: 'v7' })).toBe('v7');
+    expect(() => hintedVChannel(null as never)).toThrow(ConfigError);
+    expect(() => hintedVChannel({ vchannel: 7 } as never)).toThrow(/hint\.vchannel/);
+  });
+
+  it("matchesHint keeps the vchannel's messages, the broadcasts and every time tick", () => {
+    expect(matchesHint(parseWalMessage('ins v1 @1', 1), 'v1')).toBe(true);
+    expect(matchesHint(parseWalMessage('ins v2 @1', 1), 'v1')).toBe(false);
+    expect(matchesHint(parseWalMessage('ins v2 @1', 1), '')).toBe(true);
+    expect(matchesHint(parseWalMessage('ins @1', 1), 'v1')).toBe(true);
+    expect(matchesHint(parseWalMessage('tt @1', 1), 'v1')).toBe(true);
+  });
+});
+
+describe('memory WAL read pushdown', () => {
+  it.each([1, 2, 3, 4, 5])(
+    'seed %i: a hinted reader returns exactly the filtered log from every start, in batches',
+    async (seed) => {
+      const wal = createMemoryWal({ channel: 'p0', scheduler: new VirtualClock().scheduler });
+      for (const init of randomInits(seed, 300)) wal.appendRaw(init);
+      const all = await wal.read(DeliverPolicy.all()).next(10_000);
+      for (const vchannel of ['v1', 'v2', 'nobody']) {
+        for (const start of [1, 37, 150, 300, 301]) {
+          const expected = all.filter((m) => Number(m.id.key) >= start && matchesHint(m, vchannel));
+          const reader = wal.read(DeliverPolicy.startFrom(messageId(start)), { vchannel });
+          const got: WalMessage[] = [];
+          while (got.length < expected.length) got.push(...(await reader.next(7)));
+          expect(ids(got)).toEqual(ids(expected));
+          reader.close();
+        }
+      }
+      await wal.close();
+    },
+  );
+
+  it('a tailing hinted reader is woken by its vchannel and by common messages, not by others', async () => {
+    const wal = createMemoryWal({ channel: 'p0', scheduler: new VirtualClock().scheduler });
+    const reader = wal.read(DeliverPolicy.latest(), { vchannel: 'v1' });
+    const first = watch(reader.next());
+    wal.appendRaw({ type: 'Insert', timeTick: 1, vchannel: 'v2' });
+    await settle();
+    expect(first.state).toBe('pending');
+    wal.appendRaw({ type: 'Insert', timeTick: 2, vchannel: 'v1' });
+    await settle();
+    expect(ids(first.value ?? [])).toEqual(['2']);
+    const second = watch(reader.next());
+    wal.appendRaw({ type: 'Insert', timeTick: 3, vchannel: 'v3' });
+    wal.appendRaw({ type: 'TimeTick', timeTick: 4 });
+    await settle();
+    expect(ids(second.value ?? [])).toEqual(['4']);
+    // a closed reader leaves nothing behind; a closed WAL ends a waiting one
+    const third = reader.next();
+    reader.close();
+    await expect(third).rejects.toThrow(/closed/);
+    const other = wal.read(DeliverPolicy.latest(), { vchannel: 'v9' });
+    const waiting = other.next();
+    await wal.close();
+    await expect(waiting).rejects.toThrow(/closed/);
+  });
+
+  it("'' as the hint, or no hint, reads everything; the read-only view takes the hint too", async () => {
+    const wal = createMemoryWal({ channel: 'p0', scheduler: new VirtualClock().scheduler });
+    for (const init of randomInits(9, 50)) wal.appendRaw(init);
+    const all = ids(await wal.read(DeliverPolicy.all()).next(1000));
+    expect(ids(await wal.read(DeliverPolicy.all(), { vchannel: '' }).next(1000))).toEqual(all);
+    const hinted = ids(await wal.read(DeliverPolicy.all(), { vchannel: 'v1' }).next(1000));
+    expect(
+      ids(await wal.readOnly().read(DeliverPolicy.all(), { vchannel: 'v1' }).next(1000)),
+    ).toEqual(hinted);
+    expect(hinted.length).toBeLessThan(all.length);
+    expect(() => wal.read(DeliverPolicy.all(), { vchannel: 1 } as never)).toThrow(ConfigError);
+    await wal.close();
+  });
+});
+
+describe('write-ahead buffer read pushdown', () => {
+  let nextId = 1;
+  const at = (text: string): WalMessage => parseWalMessage(text, nextId++);
+
+  /** Reads whatever the reader returns until it would wait; closes it. */
+  async function drain(reader: WabReader): Promise<WalMessage[]> {
+    const got: WalMessage[] = [];
+    for (;;) {
+      const next = watch(reader.next());
+      await settle();
+      if (next.state === 'rejected') throw next.error;
+      if (next.state === 'pending') {
+        reader.close();
+        return got;
+      }
+      got.push(next.value as WalMessage);
+    }
+  }
+
+  async function join(
+    wab: MemoryWriteAheadBuffer,
+    tt: bigint,
+    vchannel: string,
+  ): Promise<WalMessage[] | 'evicted'> {
+    try {
+      return await drain(await wab.readFromExclusiveTimeTick(tt, { vchannel }));
+    } catch (err) {
+      if (err instanceof EvictedError) return 'evicted';
+      throw err;
+    }
+  }
+
+  it.each([11, 12, 13])(
+    'seed %i: through rounds, evictions and compactions, a hinted reader returns the filtered unhinted one',
+    async (seed) => {
+      const random = seededRandom(seed);
+      const scheduler = new VirtualTimeScheduler();
+      // a small capacity evicts, and thousands of entries make the buffer compact its array
+      const wab = new MemoryWriteAheadBuffer(at('tt @100 size=0'), { capacity: 1500, scheduler });
+      const readers = new Map<string, Promise<WabReader>>();
+      for (const v of ['', 'v1', 'v2'])
+        readers.set(v, wab.readFromExclusiveTimeTick(100n, { vchannel: v }));
+      let tt = 100;
+      const ticks: bigint[] = [100n];
+      for (let round = 0; round < 400; round++) {
+        const messages: WalMessage[] = [];
+        const n = Math.floor(random() * 12);
+        for (let i = 0; i < n; i++) {
+          const v = VCHANNELS[Math.floor(random() * 4)] as string;
+          messages.push(at(`ins ${v} @${++tt} size=1`.replace('  ', ' ')));
+        }
+        const persisted = n > 0 || random() < 0.5;
+        wab.append(messages, at(`tt @${++tt}${persisted ? '' : ' np'} size=0`));
+        ticks.push(BigInt(tt));
+        if (round % 50 !== 0) continue;
+        // joins at a few recent ticks: the hinted view is the unhinted one, filtered
+        for (const from of ticks.slice(-30, -1).filter((_, i) => i % 7 === 0)) {
+          const everything = await join(wab, from, '');
+          for (const v of ['v1', 'v2', 'v3']) {
+            const hinted = await join(wab, from, v);
+            if (everything === 'evicted') expect(hinted).toBe('evicted');
+            else
+              expect(hinted === 'evicted' ? hinted : ids(hinted)).toEqual(
+                ids(everything.filter((m) => matchesHint(m, v))),
+              );
+          }
+        }
+      }
+      // the readers that joined at the start fell behind the small buffer: all of them evicted alike
+      for (const joined of readers.values()) {
+        const reader = await joined;
+        const outcome = await drain(reader).catch((err: unknown) => err);
+        expect(outcome).toBeInstanceOf(EvictedError);
+      }
+      wab.close();
+    },
+  );
+
+  it('a tailing hinted reader gets its entries and every time tick of each round', async () => {
+    const wab = new MemoryWriteAheadBuffer(at('tt @100 size=0'), {
+      scheduler: new VirtualTimeScheduler(),
+    });
+    const reader = await wab.readFromExclusiveTimeTick(100n, { vchannel: 'v1' });
+    const ticks = (ms: readonly WalMessage[]): string[] =>
+      ms.map((m) => `${m.type} ${m.vchannel} ${m.timeTick}`);
+    wab.append([at('ins v2 @101'), at('ins v1 @102'), at('ins @103')], at('tt @104'));
+    expect(ticks([await reader.next(), ...(reader.readBuffered?.(10) ?? [])])).toEqual([
+      'Insert v1 102',
+      'Insert  103',
+      'TimeTick  104',
+    ]);
+    wab.append([at('ins v3 @105')], at('tt @106'));
+    expect(ticks([await reader.next()])).toEqual(['TimeTick  106']);
+    // a not-persisted tick alone becomes the latest tick a waiting reader sees
+    wab.append([], at('tt @107 np'));
+    expect(ticks([await reader.next()])).toEqual(['TimeTick  107']);
+    reader.close();
+    wab.close();
+  });
+});
