@@ -7,7 +7,13 @@ import { chmodSync, existsSync, readFileSync, readdirSync, rmSync, writeFileSync
 import { dirname, join, resolve } from 'node:path';
 
 /** The subpath entry points, as paths under dist/<format>/ without extension. */
-export const ENTRY_POINTS = ['index', 'testing/index', 'sqlite/index', 'nats/index', 'prometheus/index'];
+export const ENTRY_POINTS = [
+  'index',
+  'testing/index',
+  'sqlite/index',
+  'nats/index',
+  'prometheus/index',
+];
 
 rmSync('dist', { recursive: true, force: true });
 const tsc = (project) =>

@@ -104,6 +104,13 @@ try {
         throw new Error(subpath + ' without its peer: ' + (failure?.stack ?? 'loaded'));
       }
     }
+    // rxwal/nats loads its clients on first use: importing it works, opening says what to install
+    const nats = await load('rxwal/nats');
+    let natsFailure;
+    try { await nats.openJetStreamWal({ channel: 'p1', servers: 'nats://127.0.0.1:1' }); } catch (err) { natsFailure = err; }
+    if (!String(natsFailure?.message).includes('npm install @nats-io/transport-node')) {
+      throw new Error('rxwal/nats without its peers: ' + (natsFailure?.stack ?? 'opened'));
+    }
   `;
   const withPeers = `
     const { openSqliteWal } = await load('rxwal/sqlite');
