@@ -83,6 +83,7 @@ export type {
   WalOptions,
   AppendInit,
   LogEnd,
+  ReadHint,
 } from './wal/wal.js';
 export type {
   WriteAheadBuffer,

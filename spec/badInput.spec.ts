@@ -28,6 +28,7 @@ import {
   type ScannerMetrics,
   type WalMessage,
 } from '../lib/index.js';
+import { until } from './support/promises.js';
 
 const wal = createMemoryWal({ channel: 'bad-input' });
 afterAll(() => wal.close());
@@ -371,7 +372,7 @@ describe('nothing already accepted is lost when a later input is rejected', () =
     ]);
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
     await writer.syncTimeTick();
-    await new Promise((resolve) => setTimeout(resolve, 30));
+    await until(() => seen.filter((m) => m.type === 'Insert').length >= 3);
     expect(seen.filter((m) => m.type === 'Insert').map((m) => m.payload)).toEqual([
       'kept',
       'also kept',

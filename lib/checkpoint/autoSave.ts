@@ -26,7 +26,12 @@ export interface CheckpointOptions {
    * save after every handled message; saves never overlap, so while one is in flight the newer
    * handled positions wait and only the newest is saved next.
    */
-  every?: { messages?: number; interval?: Duration };
+  every?: {
+    /** Save after this many handled messages. */
+    messages?: number;
+    /** Save when this long has passed since the last save (`ms`, or a string such as `'5s'`). */
+    interval?: Duration;
+  };
 }
 
 /** The checked form of {@link CheckpointOptions}. */

@@ -32,6 +32,7 @@ import type { WabReader } from '../wal/writeAheadBuffer.js';
 
 /** Lets a consumer hold reading: `whenReady()` returns a promise while reading must wait. */
 export interface FlowControl {
+  /** A promise that settles when reading may go on, or `undefined` when it may go on now. */
   whenReady(): Promise<void> | undefined;
 }
 

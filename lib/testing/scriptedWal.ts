@@ -55,7 +55,9 @@ export interface ScriptedWalOptions {
  * ```
  */
 export interface ScriptedRead {
+  /** The virtual time of the read (`scheduler.now()`). */
   readonly at: number;
+  /** The deliver policy the reader was opened with. */
   readonly policy: DeliverPolicy;
 }
 

@@ -6,6 +6,7 @@ import { BehaviorSubject } from 'rxjs';
 import { scanWal } from '../../lib/scanner/scanWal.js';
 import { createMemoryWal } from '../../lib/wal/memoryWal.js';
 import type { ReadableWal } from '../../lib/wal/wal.js';
+import { until } from '../support/promises.js';
 
 const libDir = join(__dirname, '..', '..', 'lib');
 
@@ -24,8 +25,6 @@ function timerTracker(): { live(): string[]; stop(): void } {
   }).enable();
   return { live: () => [...live.values()], stop: () => hook.disable() };
 }
-
-const wait = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('scanner lifecycle', () => {
   test('unsubscribing releases readers, timers and pause$ subscriptions; closing the WAL its timer', async () => {
@@ -52,9 +51,10 @@ describe('scanner lifecycle', () => {
       for await (const m of scanWal(wal, { vchannel: 'v1' })) if (m.type === 'Insert') return m;
       return undefined;
     })();
-    await wait(40);
-    expect(seen).toContain('Insert');
     expect((await pulled)?.type).toBe('Insert');
+    // the push scanner gets the insert with the writer's next tick: wait for it, not for a time
+    await until(() => seen.includes('Insert'));
+    expect(seen).toContain('Insert');
     expect(tracker.live().length).toBeGreaterThan(0);
     for (const s of subscriptions) s.unsubscribe();
     expect(pause$.observed).toBe(false);

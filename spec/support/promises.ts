@@ -20,3 +20,15 @@ export function watch<T>(promise: Promise<T>): Watched<T> {
   );
   return outcome;
 }
+
+/**
+ * Waits until `condition` holds, checking every few milliseconds of real time; fails after
+ * `timeoutMs`. For specs that run real timers: the wait ends on the event, not on a guessed delay.
+ */
+export async function until(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
