@@ -3,8 +3,9 @@ import { isSystemMessageType } from '../message/message.js';
 import { parseDuration } from '../internal/duration.js';
 import type { AppendInit } from '../wal/wal.js';
 import { choiceOption, parseCommandArgs, stringOption, walPath } from './args.js';
-import type { CliDeps, CliWal } from './deps.js';
+import type { CliDeps, CliWal, NatsCredentials } from './deps.js';
 import { ExitCode, InvalidInputError, UsageError } from './errors.js';
+import { NATS_CLI_OPTIONS, natsCredentialsOf } from './natsLocation.js';
 import { APPEND_HELP } from './help.js';
 import { isWellFormed } from '../wire/utf8.js';
 import { LineWriter } from './output.js';
@@ -14,6 +15,7 @@ const APPEND_OPTIONS = {
   vchannel: { type: 'string' },
   keepalive: { type: 'string' },
   'payload-codec': { type: 'string' },
+  ...NATS_CLI_OPTIONS,
 } as const;
 
 /** Appends issued together are written as one batch by the writer. */
@@ -21,6 +23,7 @@ const APPEND_BATCH = 256;
 
 interface AppendPlan {
   path: string;
+  nats: NatsCredentials | undefined;
   txn: boolean;
   vchannel: string | undefined;
   keepalive: string | undefined;
@@ -42,8 +45,10 @@ function parseAppendArgs(argv: string[]): AppendPlan | 'help' {
       throw new UsageError(`append: ${err.message}`, 'append');
     }
   }
+  const path = walPath('append', args.positionals);
   return {
-    path: walPath('append', args.positionals),
+    path,
+    nats: natsCredentialsOf('append', args.values, path),
     txn: args.values.txn === true,
     vchannel: stringOption(args.values, 'vchannel'),
     keepalive,
@@ -74,6 +79,7 @@ export async function appendCommand(argv: string[], deps: CliDeps): Promise<Exit
   const wal = await deps.openWal(plan.path, {
     readOnly: false,
     ...(plan.payloadCodec === undefined ? {} : { payloadCodec: plan.payloadCodec }),
+    ...(plan.nats === undefined ? {} : { nats: plan.nats }),
   });
   const input = new LineReader(deps.stdin, deps.signal);
   let failure: { error: unknown } | undefined;

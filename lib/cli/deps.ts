@@ -12,6 +12,18 @@ export interface OpenWalOptions {
   readOnly: boolean;
   /** `append --payload-codec`: the codec of a new file (an existing file keeps its own). */
   payloadCodec?: 'raw' | 'json';
+  /** `--user`, `--password`, `--creds`, `--tls-ca`: credentials for a `nats://` location. */
+  nats?: NatsCredentials;
+}
+
+/** The NATS credentials given on the command line (each wins over the URL and the environment). */
+export interface NatsCredentials {
+  readonly user?: string;
+  readonly password?: string;
+  /** A credentials file (JWT and nkey seed). */
+  readonly creds?: string;
+  /** A CA certificate file for TLS. */
+  readonly tlsCa?: string;
 }
 
 /**

@@ -8,8 +8,15 @@ const EXIT_CODES = `Exit codes:
   4  a corrupt record or damaged file, or a file that is not an rxwal log
   5  append: a line on stdin is not valid JSON or not a valid message`;
 
+/** The NATS options every command takes. */
+const NATS_OPTIONS = `  --user <name>          NATS user (nats:// locations; default: the URL's, else $NATS_USER)
+  --password <secret>    NATS password (default: the URL's, else $NATS_PASSWORD)
+  --creds <file>         NATS credentials file, JWT and nkey seed (default: $NATS_CREDS)
+  --tls-ca <file>        CA certificate for a TLS connection (default: $NATS_CA)`;
+
 /** `rxwal --help`. */
-export const MAIN_HELP = `rxwal — scan, append to and inspect an rxwal write-ahead log (a SQLite file)
+export const MAIN_HELP = `rxwal — scan, append to and inspect an rxwal write-ahead log: a SQLite file, or a NATS
+JetStream stream named nats://host:port/<channel>
 
 Usage:
   rxwal scan <wal> [options]     print messages as a scanner delivers them
@@ -23,6 +30,7 @@ Examples:
   rxwal scan wal.sqlite --from latest --follow --format json
   echo '{"type":"Insert","vchannel":"v1","payload":{"pk":1}}' | rxwal append wal.sqlite
   rxwal stats wal.sqlite
+  rxwal scan nats://127.0.0.1:4222/p0 --user app --password secret --follow
 
 ${EXIT_CODES}
 `;
@@ -57,7 +65,10 @@ Options:
                          "payloadBase64"
   --pause-file <path>    hold the scan while the JSON file says {"pauseConsumption": true};
                          a missing file means not paused
-  --pause-mode <m>       start (default): the file holds only the start; live: it also holds
+  --pause-kv <b>/<k>     (nats:// locations) the same switch on the JetStream KV key <k> of
+                         bucket <b>, on the same server: one write holds or releases every
+                         scan that follows it; a missing key means not paused
+  --pause-mode <m>       start (default): the switch holds only the start; live: it also holds
                          a running scan
   --metrics-port <port>  serve Prometheus metrics at http://127.0.0.1:<port>/metrics
                          (0: any free port, printed on stderr)
@@ -66,6 +77,7 @@ Options:
                          message handled (printed, or skipped time tick) as the scan goes: a
                          stopped scan restarted with the same file repeats and loses nothing
                          (after a crash, the last line may be printed again)
+${NATS_OPTIONS}
   -h, --help             this help
 
 On a terminal, stderr shows catch-up progress (records read, rate, lag to the log's end in
@@ -99,6 +111,7 @@ Options:
   --keepalive <duration> the transaction's keepalive (default 10s; e.g. 30s, 2m)
   --payload-codec <c>    raw (default) or json: how a new file stores payloads (an existing
                          file keeps the codec it was created with)
+${NATS_OPTIONS}
   -h, --help             this help
 
 ${EXIT_CODES}
@@ -112,6 +125,7 @@ transactions begun but neither committed nor rolled back, and the file's size.
 
 Options:
   --format <f>           pretty (default) or json
+${NATS_OPTIONS}
   -h, --help             this help
 
 ${EXIT_CODES}

@@ -1,9 +1,46 @@
 import { readFileSync } from 'node:fs';
 
+import type { Writable } from 'node:stream';
+
 import { messageId } from '../message/messageId.js';
 import { DeliverPolicy } from '../options/deliverPolicy.js';
-import type { CliWal, OpenWalOptions } from './deps.js';
+import { stringOption, type ParsedArgs } from './args.js';
+import type { CliWal, NatsCredentials, OpenWalOptions, PauseSwitch } from './deps.js';
 import { UsageError } from './errors.js';
+
+/** The options every command takes for a `nats://` location. */
+export const NATS_CLI_OPTIONS = {
+  user: { type: 'string' },
+  password: { type: 'string' },
+  creds: { type: 'string' },
+  'tls-ca': { type: 'string' },
+} as const;
+
+/**
+ * The credentials options of a command line; refused (a usage error) for a file location, where
+ * they would be silently ignored.
+ */
+export function natsCredentialsOf(
+  command: string,
+  values: ParsedArgs['values'],
+  location: string,
+): NatsCredentials | undefined {
+  const given = {
+    user: stringOption(values, 'user'),
+    password: stringOption(values, 'password'),
+    creds: stringOption(values, 'creds'),
+    tlsCa: stringOption(values, 'tls-ca'),
+  };
+  const entries = Object.entries(given).filter(([, v]) => v !== undefined);
+  if (entries.length === 0) return undefined;
+  if (!isNatsLocation(location)) {
+    throw new UsageError(
+      `${command}: --user, --password, --creds and --tls-ca go with a nats:// location (got ${JSON.stringify(location)})`,
+      command,
+    );
+  }
+  return Object.fromEntries(entries) as NatsCredentials;
+}
 
 /** Is `location` a NATS location (`nats://host:port/<channel>`) rather than a file? */
 export function isNatsLocation(location: string): boolean {
@@ -47,17 +84,12 @@ export function parseNatsLocation(location: string): NatsLocation {
   };
 }
 
-/**
- * Opens the JetStream WAL of a `nats://` location for the command. Credentials come from the URL
- * (`nats://user:password@host:port/channel`) or from the environment the `nats` CLI uses:
- * `NATS_USER`/`NATS_PASSWORD`, `NATS_CREDS` (a credentials file), `NATS_CA` (a CA file for TLS).
- */
-export async function openNatsLocation(
-  location: string,
-  options: OpenWalOptions,
-  env: NodeJS.ProcessEnv = process.env,
-): Promise<CliWal> {
-  const parsed = parseNatsLocation(location);
+/** The clients, and the connection options of a location: flags, then the URL, then the environment. */
+async function connectionOf(
+  parsed: NatsLocation,
+  flags: NatsCredentials | undefined,
+  env: NodeJS.ProcessEnv,
+): Promise<{ nats: typeof import('../nats/index.js'); connectOptions: Record<string, unknown> }> {
   let nats: typeof import('../nats/index.js');
   let transport: typeof import('@nats-io/transport-node');
   try {
@@ -69,15 +101,79 @@ export async function openNatsLocation(
       { cause: err },
     );
   }
-  const user = parsed.user ?? env.NATS_USER;
-  const password = parsed.password ?? env.NATS_PASSWORD;
+  const nonEmpty = (v: string | undefined): string | undefined => (v === '' ? undefined : v);
+  const user = flags?.user ?? parsed.user ?? nonEmpty(env.NATS_USER);
+  const password = flags?.password ?? parsed.password ?? nonEmpty(env.NATS_PASSWORD);
+  const creds = flags?.creds ?? nonEmpty(env.NATS_CREDS);
+  const ca = flags?.tlsCa ?? nonEmpty(env.NATS_CA);
   const connectOptions: Record<string, unknown> = {};
   if (user !== undefined) connectOptions.user = user;
   if (password !== undefined) connectOptions.pass = password;
-  if (env.NATS_CREDS !== undefined && env.NATS_CREDS !== '') {
-    connectOptions.authenticator = transport.credsAuthenticator(readFileSync(env.NATS_CREDS));
+  if (creds !== undefined) {
+    let text: Buffer;
+    try {
+      text = readFileSync(creds);
+    } catch (err) {
+      throw new UsageError(`--creds ${creds}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    connectOptions.authenticator = transport.credsAuthenticator(text);
   }
-  if (env.NATS_CA !== undefined && env.NATS_CA !== '') connectOptions.tls = { caFile: env.NATS_CA };
+  if (ca !== undefined) connectOptions.tls = { caFile: ca };
+  return { nats, connectOptions };
+}
+
+/**
+ * `scan --pause-kv <bucket>/<key>`: {@link pauseFromKv} on the same server and credentials as
+ * the scanned `nats://` location; an invalid value is written to stderr as an `rxwal:` line.
+ */
+export async function kvPauseSwitch(
+  location: string,
+  bucketAndKey: string,
+  flags: NatsCredentials | undefined,
+  stderr: Writable,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<PauseSwitch> {
+  const slash = bucketAndKey.indexOf('/'); // checked with the command line: <bucket>/<key>
+  const parsed = parseNatsLocation(location);
+  const { nats, connectOptions } = await connectionOf(parsed, flags, env);
+  const complain = (obj: object, msg?: string): void => {
+    const err = (obj as { err?: unknown }).err;
+    const detail =
+      err instanceof Error ? ` (${err.message})` : err === undefined ? '' : ` (${String(err)})`;
+    stderr.write(`rxwal: --pause-kv ${bucketAndKey}: ${msg ?? 'pause switch'}${detail}\n`);
+  };
+  const logger = {
+    child: () => logger,
+    trace: () => undefined,
+    debug: () => undefined,
+    info: () => undefined,
+    warn: complain,
+    error: complain,
+    isLevelEnabled: (level: string) => level === 'warn' || level === 'error',
+  };
+  const subject = await nats.pauseFromKv({
+    servers: parsed.server,
+    connectOptions,
+    bucket: bucketAndKey.slice(0, slash),
+    key: bucketAndKey.slice(slash + 1),
+    logger,
+  });
+  return { pause$: subject, close: () => void subject.close() };
+}
+
+/**
+ * Opens the JetStream WAL of a `nats://` location for the command. Credentials come from the
+ * options (`--user`, `--password`, `--creds`, `--tls-ca`), else from the URL
+ * (`nats://user:password@host:port/channel`), else from the environment the `nats` CLI uses:
+ * `NATS_USER`/`NATS_PASSWORD`, `NATS_CREDS` (a credentials file), `NATS_CA` (a CA file for TLS).
+ */
+export async function openNatsLocation(
+  location: string,
+  options: OpenWalOptions,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<CliWal> {
+  const parsed = parseNatsLocation(location);
+  const { nats, connectOptions } = await connectionOf(parsed, options.nats, env);
   const payloadCodec =
     options.payloadCodec === 'json'
       ? nats.jsonPayloadCodec

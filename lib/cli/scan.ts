@@ -17,8 +17,14 @@ import {
   walPath,
   type ParsedArgs,
 } from './args.js';
-import type { CliDeps, CliWal, PauseSwitch } from './deps.js';
+import type { CliDeps, CliWal, NatsCredentials, PauseSwitch } from './deps.js';
 import { ExitCode, UsageError } from './errors.js';
+import {
+  isNatsLocation,
+  kvPauseSwitch,
+  NATS_CLI_OPTIONS,
+  natsCredentialsOf,
+} from './natsLocation.js';
 import { fileCheckpointStore } from './checkpointFile.js';
 import { formatMessageLine, type OutputFormat } from './format.js';
 import { SCAN_HELP } from './help.js';
@@ -41,6 +47,8 @@ const SCAN_OPTIONS = {
   'pause-mode': { type: 'string' },
   'metrics-port': { type: 'string' },
   checkpoint: { type: 'string' },
+  'pause-kv': { type: 'string' },
+  ...NATS_CLI_OPTIONS,
 } as const;
 
 /** What `rxwal scan` was asked to do, checked before the WAL is opened. */
@@ -53,6 +61,10 @@ export interface ScanPlan {
   timeTicks: boolean;
   format: OutputFormat;
   pauseFile: string | undefined;
+  /** `--pause-kv <bucket>/<key>`: the pause switch on a JetStream KV key (nats:// locations). */
+  pauseKv: string | undefined;
+  /** Credentials for a nats:// location. */
+  nats: NatsCredentials | undefined;
   pauseMode: 'start' | 'live';
   metricsPort: number | undefined;
   /** Resume from and keep updating this checkpoint file. */
@@ -65,15 +77,35 @@ export function parseScanArgs(argv: string[]): ScanPlan | 'help' {
   if (args.values.help === true) return 'help';
   const { values } = args;
   const metricsPort = stringOption(values, 'metrics-port');
+  const path = walPath('scan', args.positionals);
+  const pauseFile = stringOption(values, 'pause-file');
+  const pauseKv = stringOption(values, 'pause-kv');
+  if (pauseFile !== undefined && pauseKv !== undefined) {
+    throw new UsageError('scan: --pause-file and --pause-kv are one switch each: give one', 'scan');
+  }
+  if (pauseKv !== undefined && !/^[^/]+\/[^/]+$/.test(pauseKv)) {
+    throw new UsageError(
+      `scan: --pause-kv needs <bucket>/<key> (got ${JSON.stringify(pauseKv)})`,
+      'scan',
+    );
+  }
+  if (pauseKv !== undefined && !isNatsLocation(path)) {
+    throw new UsageError(
+      `scan: --pause-kv goes with a nats:// location (got ${JSON.stringify(path)})`,
+      'scan',
+    );
+  }
   return {
-    path: walPath('scan', args.positionals),
+    path,
+    pauseKv,
+    nats: natsCredentialsOf('scan', values, path),
     vchannel: stringOption(values, 'vchannel') ?? '',
     deliverPolicy: deliverPolicyOf(values),
     filters: filtersOf(values),
     follow: values.follow === true,
     timeTicks: values['time-ticks'] === true,
     format: choiceOption('scan', values, 'format', ['pretty', 'json'], 'pretty'),
-    pauseFile: stringOption(values, 'pause-file'),
+    pauseFile,
     pauseMode: choiceOption('scan', values, 'pause-mode', ['start', 'live'], 'start'),
     metricsPort:
       metricsPort === undefined ? undefined : parsePort('scan', '--metrics-port', metricsPort),
@@ -135,7 +167,10 @@ export async function scanCommand(argv: string[], deps: CliDeps): Promise<ExitCo
   if (plan.metricsPort !== undefined && deps.prometheus === undefined) {
     throw new UsageError('scan: --metrics-port is not available in this build', 'scan');
   }
-  const wal = await deps.openWal(plan.path, { readOnly: true });
+  const wal = await deps.openWal(plan.path, {
+    readOnly: true,
+    ...(plan.nats === undefined ? {} : { nats: plan.nats }),
+  });
   const resources = new Resources();
   try {
     await scanOpenWal(wal, plan, deps, resources);
@@ -201,12 +236,17 @@ async function scanOpenWal(
   }
 
   let pause$: Observable<boolean> | undefined;
-  if (plan.pauseFile !== undefined) {
+  const pauseSource =
+    plan.pauseFile ?? (plan.pauseKv === undefined ? undefined : `KV ${plan.pauseKv}`);
+  if (pauseSource !== undefined) {
     const pauseSwitch: PauseSwitch =
-      deps.pauseFromFile?.(plan.pauseFile) ?? filePauseSwitch(plan.pauseFile, deps.stderr);
+      plan.pauseKv !== undefined
+        ? await kvPauseSwitch(plan.path, plan.pauseKv, plan.nats, deps.stderr)
+        : (deps.pauseFromFile?.(plan.pauseFile as string) ??
+          filePauseSwitch(plan.pauseFile as string, deps.stderr));
     resources.add(() => pauseSwitch.close());
     pause$ = pauseSwitch.pause$;
-    const file = plan.pauseFile;
+    const file = pauseSource;
     let last: boolean | undefined;
     const watching = pause$.subscribe((paused) => {
       if (paused === last) return;

@@ -3,12 +3,13 @@ import type { ReadableWal } from '../wal/wal.js';
 import { choiceOption, parseCommandArgs, walPath } from './args.js';
 import type { CliDeps } from './deps.js';
 import { ExitCode } from './errors.js';
+import { NATS_CLI_OPTIONS, natsCredentialsOf } from './natsLocation.js';
 import { tickDate } from './format.js';
 import { STATS_HELP } from './help.js';
 import { LineWriter } from './output.js';
 import { readWalStats, type WalStats } from './walStats.js';
 
-const STATS_OPTIONS = { format: { type: 'string' } } as const;
+const STATS_OPTIONS = { format: { type: 'string' }, ...NATS_CLI_OPTIONS } as const;
 
 /** `rxwal stats <wal>`: counts by type and vchannel, tick range, open transactions, size. */
 export async function statsCommand(argv: string[], deps: CliDeps): Promise<ExitCode> {
@@ -19,7 +20,8 @@ export async function statsCommand(argv: string[], deps: CliDeps): Promise<ExitC
   }
   const path = walPath('stats', args.positionals);
   const format = choiceOption('stats', args.values, 'format', ['pretty', 'json'], 'pretty');
-  const wal = await deps.openWal(path, { readOnly: true });
+  const nats = natsCredentialsOf('stats', args.values, path);
+  const wal = await deps.openWal(path, { readOnly: true, ...(nats === undefined ? {} : { nats }) });
   let stats: WalStats;
   try {
     const readable: ReadableWal = wal.accessMode === 'ro' ? wal : (wal.readOnly?.() ?? wal);
