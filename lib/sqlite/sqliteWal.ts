@@ -17,6 +17,7 @@ import {
   hintedVChannel,
   type AppendInit,
   type ReadableWal,
+  type LogEnd,
   type ReadHint,
   type Wal,
   type WalOptions,
@@ -310,6 +311,7 @@ function createSqliteWal(
     channel,
     accessMode: 'ro' as const,
     read: (policy: DeliverPolicy, hint?: ReadHint) => log.read(policy, hint),
+    logEnd: () => log.end(),
   });
   const readOnly = writer === undefined;
   let checkedBuffer: FencedBuffer | undefined;
@@ -326,6 +328,7 @@ function createSqliteWal(
       return checkedBuffer;
     },
     read: (policy, hint) => log.read(policy, hint),
+    logEnd: () => log.end(),
     append: (m) => guard((w) => append(w, m)),
     beginTxn: (o) =>
       guard(async (w) => {
@@ -418,6 +421,8 @@ class SqliteLog implements LogStorage {
   /** Rows of one vchannel, the broadcasts and the ticks; undefined on a version-1 file. */
   private readonly selectVChannelAfter;
   private readonly selectMaxId;
+  /** The newest records' id and highest tick: where the log ends, for the lag. */
+  private readonly selectEnd;
   private readonly dataVersion;
   private readonly insertRow;
   private readonly upsertMeta;
@@ -445,6 +450,13 @@ class SqliteLog implements LogStorage {
     this.selectMaxId = db
       .prepare<[], bigint | null>('SELECT max(id) FROM rxwal_log')
       .pluck()
+      .safeIntegers(true);
+    // Ticks are stored zero-padded, so max() of the text is the highest; the newest 64 records
+    // (by the primary key, no scan) hold the highest tick of a well-formed log.
+    this.selectEnd = db
+      .prepare<[], { id: bigint | null; tick: string | null }>(
+        'SELECT max(id) AS id, max(time_tick) AS tick FROM (SELECT id, time_tick FROM rxwal_log ORDER BY id DESC LIMIT 64)',
+      )
       .safeIntegers(true);
     this.dataVersion = db.prepare<[], number>('PRAGMA data_version').pluck();
     this.lastSequence = this.selectMaxId.get() ?? 0n;
@@ -571,6 +583,19 @@ class SqliteLog implements LogStorage {
       throw err;
     }
     return message;
+  }
+
+  /** Where the log ends now: the newest record's id and the highest tick among the newest. */
+  end(): LogEnd | undefined {
+    if (this.closed) return undefined;
+    let row: { id: bigint | null; tick: string | null } | undefined;
+    try {
+      row = this.selectEnd.get();
+    } catch (err) {
+      throw corruptionOf(err, this.options.path, 'the end of the log');
+    }
+    if (row?.id === null || row?.id === undefined || row.tick === null) return undefined;
+    return { id: messageId(row.id), timeTick: BigInt(row.tick) };
   }
 
   read(policy: DeliverPolicy, hint?: ReadHint): WalReader {

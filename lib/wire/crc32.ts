@@ -1,4 +1,4 @@
-import * as zlib from 'node:zlib';
+import type * as Zlib from 'node:zlib';
 
 /**
  * CRC-32 (IEEE 802.3: reflected polynomial 0xEDB88320, initial value and final xor 0xFFFFFFFF),
@@ -21,8 +21,15 @@ function buildTable(): Uint32Array {
 
 type NativeCrc32 = (data: Uint8Array, value?: number) => number;
 
-/** The runtime's own CRC-32, when it has one (read through the namespace: older Nodes lack it). */
-const runtimeCrc32 = (zlib as { crc32?: NativeCrc32 }).crc32;
+/**
+ * The runtime's own CRC-32, when it has one. `node:zlib` is fetched, not imported, so the core
+ * loads no Node built-in (browsers, bundlers); Nodes before 20.16 take the portable loop.
+ */
+const runtimeCrc32 = (
+  (
+    globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }
+  ).process?.getBuiltinModule?.('node:zlib') as (typeof Zlib & { crc32?: NativeCrc32 }) | undefined
+)?.crc32;
 let nativeCrc32: NativeCrc32 | undefined = runtimeCrc32;
 
 /**

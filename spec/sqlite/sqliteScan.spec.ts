@@ -4,7 +4,12 @@
  * on a real file, with readers stalling into evictions and readers resuming from a message.
  */
 import { isTxnMessage, type WalMessage } from '../../lib/message/message.js';
-import { createInMemoryMetrics } from '../../lib/observability/metrics.js';
+import {
+  createInMemoryMetrics,
+  noopMetrics,
+  type ScannerLag,
+} from '../../lib/observability/metrics.js';
+import { tso } from '../../lib/message/tso.js';
 import { DeliverFilter } from '../../lib/options/deliverFilter.js';
 import { DeliverPolicy } from '../../lib/options/deliverPolicy.js';
 import { scanWal } from '../../lib/scanner/scanWal.js';
@@ -166,4 +171,35 @@ describe('scanWal over a SQLite WAL', () => {
     },
     20_000,
   );
+});
+
+describe('the lag of a scanner over a SQLite WAL', () => {
+  test('logEnd is the newest record and the highest tick; a scanner reports how far behind it is', async () => {
+    const clock = new VirtualClock();
+    const wal = await openSqliteWal(files.path(), { scheduler: clock.scheduler });
+    expect(wal.logEnd?.()).toBeUndefined();
+    wal.appendRaw({ type: 'TimeTick', timeTick: tso.compose(1_000) });
+    wal.appendRaw({ type: 'Insert', vchannel: 'v1', timeTick: tso.compose(1_500) });
+    wal.appendRaw({ type: 'TimeTick', timeTick: tso.compose(4_000) });
+    const end = wal.logEnd?.();
+    expect([end?.id.key, end?.timeTick]).toEqual(['3', tso.compose(4_000)]);
+
+    const lags: ScannerLag[] = [];
+    const metrics = {
+      ...noopMetrics,
+      observeLag: (_s: unknown, lag: ScannerLag) => lags.push(lag),
+    };
+    const seen: string[] = [];
+    const sub = scanWal(wal, { metrics, scheduler: clock.scheduler }).subscribe((m) =>
+      seen.push(m.type),
+    );
+    for (let i = 0; i < 100 && seen.length < 3; i++) await clock.advance(10);
+    expect(seen).toEqual(['TimeTick', 'Insert', 'TimeTick']);
+    // the first tick delivered is 3 s and 2 records behind the end; the last one is at the end
+    expect(lags[0]).toEqual({ seconds: 3, messages: 2 });
+    expect(lags[lags.length - 1]).toEqual({ seconds: 0, messages: 0 });
+    sub.unsubscribe();
+    await closeWal(wal, clock);
+    expect(wal.logEnd?.()).toBeUndefined();
+  });
 });
