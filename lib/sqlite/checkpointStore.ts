@@ -1,8 +1,9 @@
-import Database from 'better-sqlite3';
+import type BetterSqlite3 from 'better-sqlite3';
 
 import { decodeCheckpoint, encodeCheckpoint, type Checkpoint } from '../checkpoint/checkpoint.js';
 import type { CheckpointStore } from '../checkpoint/checkpointStore.js';
 import { ConfigError } from '../errors.js';
+import { connectDatabase } from './schema.js';
 
 /**
  * The table {@link sqliteCheckpointStore} keeps checkpoints in: one row per consumer name
@@ -26,6 +27,22 @@ export const SQLITE_CHECKPOINT_TABLE = 'rxwal_checkpoint';
 export interface SqliteCheckpointStoreOptions {
   /** The consumer's name: its row in the table. Several consumers can share one database. */
   name: string;
+}
+
+/**
+ * What {@link sqliteCheckpointStore} needs of a database: any better-sqlite3 `Database` fits
+ * (declared structurally, so TypeScript users need no better-sqlite3 types from rxwal).
+ *
+ * @example
+ * ```ts
+ * const db: SqliteCheckpointDatabase = new Database('app.db'); // better-sqlite3
+ * ```
+ */
+export interface SqliteCheckpointDatabase {
+  /** better-sqlite3's `Database.prepare`. */
+  prepare(source: string): unknown;
+  /** better-sqlite3's `Database.exec`. */
+  exec(source: string): unknown;
 }
 
 /**
@@ -70,7 +87,7 @@ export interface SqliteCheckpointStore extends CheckpointStore {
  * ```
  */
 export function sqliteCheckpointStore(
-  db: Database.Database | string,
+  db: SqliteCheckpointDatabase | string,
   options: SqliteCheckpointStoreOptions,
 ): SqliteCheckpointStore {
   if (typeof options !== 'object' || options === null) {
@@ -81,18 +98,18 @@ export function sqliteCheckpointStore(
     throw new ConfigError('name', name, 'must be a non-empty string');
   }
   let owned = false;
-  let database: Database.Database;
+  let database: BetterSqlite3.Database;
   if (typeof db === 'string') {
     if (db === '') throw new ConfigError('db', db, 'must be a Database or a file path');
-    database = new Database(db);
+    database = connectDatabase(db);
     database.pragma('journal_mode = WAL');
     owned = true;
   } else if (
     typeof db === 'object' &&
     db !== null &&
-    typeof (db as Database.Database).prepare === 'function'
+    typeof (db as BetterSqlite3.Database).prepare === 'function'
   ) {
-    database = db;
+    database = db as BetterSqlite3.Database;
   } else {
     throw new ConfigError('db', db, 'must be a better-sqlite3 Database or a file path');
   }

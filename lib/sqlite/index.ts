@@ -24,4 +24,8 @@ export { rawPayloadCodec, jsonPayloadCodec } from '../wire/payloadCodec.js';
 export type { PayloadCodec } from '../wire/payloadCodec.js';
 export type { RawMessageInit } from '../wal/memoryWal.js';
 export { sqliteCheckpointStore, SQLITE_CHECKPOINT_TABLE } from './checkpointStore.js';
-export type { SqliteCheckpointStore, SqliteCheckpointStoreOptions } from './checkpointStore.js';
+export type {
+  SqliteCheckpointDatabase,
+  SqliteCheckpointStore,
+  SqliteCheckpointStoreOptions,
+} from './checkpointStore.js';

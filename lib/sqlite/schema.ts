@@ -23,6 +23,11 @@ const Database = loadPeer<typeof BetterSqlite3>({
   neededBy: 'rxwal/sqlite',
 });
 
+/** @internal A new connection to the file at `path`, with the peer loaded above. */
+export function connectDatabase(path: string): SqliteDatabase {
+  return new Database(path);
+}
+
 /**
  * Schema version 1:
  * - `rxwal_log`: one row per message. `id` is the message id (the row sequence). `record` is the
