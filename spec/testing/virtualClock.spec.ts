@@ -93,7 +93,14 @@ describe('rxwal/testing without jest', () => {
   it('runs under node --test (spec/testing/nodeTest/virtualClock.test.ts)', () => {
     const run = spawnSync(
       process.execPath,
-      ['--import', 'tsx', '--test', join('spec', 'testing', 'nodeTest', 'virtualClock.test.ts')],
+      // TAP, whatever the runtime's default reporter (Node 24's is "spec" even off a terminal)
+      [
+        '--import',
+        'tsx',
+        '--test',
+        '--test-reporter=tap',
+        join('spec', 'testing', 'nodeTest', 'virtualClock.test.ts'),
+      ],
       { cwd: root, encoding: 'utf8', timeout: 60_000 },
     );
     expect(run.stdout).toMatch(/^# pass 2$/m);
