@@ -3,6 +3,7 @@ import type { KV } from '@nats-io/kv';
 import { decodeCheckpoint, encodeCheckpoint } from '../checkpoint/checkpoint.js';
 import type { CheckpointStore } from '../checkpoint/checkpointStore.js';
 import { ConfigError } from '../errors.js';
+import { checkKvKey } from './subjects.js';
 
 /**
  * A checkpoint store on a JetStream KV key: `save` puts the checkpoint's versioned text
@@ -33,14 +34,7 @@ export function kvCheckpointStore(kv: Pick<KV, 'get' | 'put'>, key: string): Che
   ) {
     throw new ConfigError('kv', kv, 'must be a KV bucket from @nats-io/kv');
   }
-  if (
-    typeof key !== 'string' ||
-    !/^[-/=.\w]+$/.test(key) ||
-    key.startsWith('.') ||
-    key.endsWith('.')
-  ) {
-    throw new ConfigError('key', key, 'must be a KV key (letters, digits, -/_=.)');
-  }
+  checkKvKey(key);
   return {
     async load() {
       const entry = await kv.get(key);

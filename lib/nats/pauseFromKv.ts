@@ -2,6 +2,7 @@ import type { KV, KvEntry } from '@nats-io/kv';
 import { BehaviorSubject } from 'rxjs';
 
 import { ConfigError } from '../errors.js';
+import { checkKvKey } from './subjects.js';
 import { childLogger, type Logger } from '../observability/logger.js';
 import { holdConnection, type NatsConnectionOptions } from './connection.js';
 import { loadKvModule, loadNatsModules } from './modules.js';
@@ -79,14 +80,7 @@ export async function pauseFromKv(options: PauseFromKvOptions): Promise<PauseKvS
   if (typeof bucket !== 'string' || !/^[A-Za-z0-9_-]+$/.test(bucket)) {
     throw new ConfigError('bucket', bucket, 'must be a KV bucket name (letters, digits, _ and -)');
   }
-  if (
-    typeof key !== 'string' ||
-    !/^[-/=.\w]+$/.test(key) ||
-    key.startsWith('.') ||
-    key.endsWith('.')
-  ) {
-    throw new ConfigError('key', key, 'must be a KV key (letters, digits, -/_=.)');
-  }
+  checkKvKey(key);
   const initial = options.initial ?? true;
   if (typeof initial !== 'boolean') throw new ConfigError('initial', initial, 'must be a boolean');
   const logger = childLogger(options.logger, { component: 'pauseFromKv', bucket, key });

@@ -72,3 +72,20 @@ export function channelSubjects(channel: string): ChannelSubjects {
     },
   };
 }
+
+/**
+ * @internal Checks a JetStream KV key (letters, digits, `-/_=.`, not starting or ending with a
+ * dot), as the pause switch and the checkpoint store take it.
+ *
+ * @throws ConfigError naming `key`
+ */
+export function checkKvKey(key: unknown): asserts key is string {
+  if (
+    typeof key !== 'string' ||
+    !/^[-/=.\w]+$/.test(key) ||
+    key.startsWith('.') ||
+    key.endsWith('.')
+  ) {
+    throw new ConfigError('key', key, 'must be a KV key (letters, digits, -/_=.)');
+  }
+}
