@@ -114,25 +114,7 @@ export function openDatabase(
     throw openFailure(path, readOnly, err);
   }
   try {
-    let version: number;
-    try {
-      version = db.pragma('user_version', { simple: true }) as number;
-    } catch (err) {
-      throw openFailure(path, readOnly, err);
-    }
-    if (version > SQLITE_SCHEMA_VERSION) {
-      throw new ConfigError(
-        'path',
-        path,
-        `has schema version ${version}, newer than this rxwal supports (${SQLITE_SCHEMA_VERSION})`,
-      );
-    }
-    // a read-only open scans an older schema as it is (it cannot migrate it), back to version 1
-    if (version < SQLITE_OLDEST_READABLE_VERSION && readOnly) {
-      throw new ConfigError('path', path, 'is not an rxwal log (no rxwal schema)');
-    }
-    if (version === 0) refuseForeignTables(db, path);
-    else readRxwalMeta(db, path); // before any migration changes the file
+    const version = inspectSchema(db, path, readOnly);
     if (version < SQLITE_SCHEMA_VERSION && !readOnly) createOrMigrate(db, path, options.create);
     const meta = readRxwalMeta(db, path);
     if (!readOnly) {
@@ -148,6 +130,41 @@ export function openDatabase(
     db.close();
     throw corruptionOf(err, path, 'the schema');
   }
+}
+
+/**
+ * @internal The schema version of the file open in `db`, once the file is known to be an rxwal log
+ * (or empty): refuses a newer schema, a foreign database and, read-only, a file without a schema.
+ * Reads only, all in one read transaction, so the version and the tables it checks come from the
+ * same state of the file: a process creating the log at that moment commits either before or after
+ * all of them, never between (a new file is half-seen otherwise: version 0, yet rxwal tables, and
+ * refused as another application's database).
+ */
+export function inspectSchema(db: SqliteDatabase, path: string, readOnly: boolean): number {
+  return db
+    .transaction(() => {
+      let version: number;
+      try {
+        version = db.pragma('user_version', { simple: true }) as number;
+      } catch (err) {
+        throw openFailure(path, readOnly, err);
+      }
+      if (version > SQLITE_SCHEMA_VERSION) {
+        throw new ConfigError(
+          'path',
+          path,
+          `has schema version ${version}, newer than this rxwal supports (${SQLITE_SCHEMA_VERSION})`,
+        );
+      }
+      // a read-only open scans an older schema as it is (it cannot migrate it), back to version 1
+      if (version < SQLITE_OLDEST_READABLE_VERSION && readOnly) {
+        throw new ConfigError('path', path, 'is not an rxwal log (no rxwal schema)');
+      }
+      if (version === 0) refuseForeignTables(db, path);
+      else readRxwalMeta(db, path); // before any migration changes the file
+      return version;
+    })
+    .deferred();
 }
 
 /** Refuses a schema-less file that holds tables: another application's database. */

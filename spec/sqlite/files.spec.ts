@@ -25,6 +25,7 @@ import Database from 'better-sqlite3';
 import { CorruptRecordError } from '../../lib/errors.js';
 import { scanWal } from '../../lib/scanner/scanWal.js';
 import { openSqliteWal, sqliteWalStats } from '../../lib/sqlite/index.js';
+import { inspectSchema } from '../../lib/sqlite/schema.js';
 import { VirtualClock } from '../../lib/testing/index.js';
 import { tempFiles } from './support/files.js';
 import { rxwal } from './support/rxwalProcess.js';
@@ -322,6 +323,36 @@ describe('creating a new log from several processes at once (issue 9, item 9)', 
     },
     PROCESS_TIMEOUT,
   );
+
+  it('the version and the tables are read from one state of the file: a creation commits before or after, never between', () => {
+    // The race the six-process case met once in CI: a creator commits the schema between this
+    // open's version read (0) and its table check (rxwal tables), and the new log is refused as
+    // another application's database. Played here deterministically: a second connection tries
+    // to create the schema at the moment the table check is prepared.
+    const path = files.path('interleaved.db');
+    const db = new Database(path);
+    const creator = new Database(path, { timeout: 0 });
+    let creation: string | undefined;
+    const prepare = db.prepare.bind(db);
+    db.prepare = ((sql: string) => {
+      if (creation === undefined && sql.includes('sqlite_master')) {
+        try {
+          creator.exec(
+            'CREATE TABLE rxwal_meta (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL)',
+          );
+          creator.pragma('user_version = 2');
+          creation = 'committed';
+        } catch (err) {
+          creation = (err as { code?: string }).code;
+        }
+      }
+      return prepare(sql);
+    }) as typeof db.prepare;
+    expect(inspectSchema(db, path, false)).toBe(0); // an empty file, as it was when read began
+    expect(creation).toBe('SQLITE_BUSY'); // the creator waits for the read to end
+    creator.close();
+    db.close();
+  });
 
   it(
     'six processes creating the same file at the same moment, twice: all open it, one schema',
