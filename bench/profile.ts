@@ -2,7 +2,8 @@
  * Runs one contender of the throughput figures over W1 repeatedly, for a CPU profile:
  *
  * ```sh
- * node --cpu-prof --cpu-prof-dir=.scratch --import tsx bench/profile.ts operators 10
+ * npx tsc -p tsconfig.bench.json
+ * node --cpu-prof --cpu-prof-dir=.scratch .bench/bench/profile.js operators 10
  * ```
  *
  * Contenders: `limit`, `operators`, `scanWal`, `naive` (vchannel v1; BENCH_VCHANNEL='' for W2).

@@ -1,5 +1,7 @@
 /**
- * The rxwal benchmark (issue 4): `npm run bench` (= `node --expose-gc --import tsx bench/run.ts`).
+ * The rxwal benchmark (issue 4): `npm run bench` compiles lib/ and bench/ with tsc into .bench/
+ * (as the published package is compiled: no loader's helpers in the measured code) and runs
+ * `node --expose-gc .bench/bench/run.js`.
  * Every figure is measured in this one process run, as a ratio against a baseline measured in the
  * same run where it has one, as the median of several runs after a warm-up. Prints a table and
  * writes bench/results.json. See bench/README.md for what each figure measures and how.
@@ -861,7 +863,11 @@ async function main(): Promise<void> {
   );
   for (const note of notes) log(`note: ${note}`);
 
-  const resultsPath = new URL('./results.json', `file://${__filename}`);
+  // beside this file's source: bench/ (run from .bench/bench/ when compiled, from bench/ by tsx)
+  const benchDir = __dirname.endsWith(join('.bench', 'bench'))
+    ? join(__dirname, '..', '..', 'bench')
+    : __dirname;
+  const resultsPath = join(benchDir, 'results.json');
   writeFileSync(
     resultsPath,
     `${JSON.stringify({ date: new Date().toISOString(), machine: info, sizes, w1: w1Counts, memory, seconds, figures, notes }, null, 2)}\n`,
