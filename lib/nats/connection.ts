@@ -70,10 +70,32 @@ export async function holdConnection(
     });
     return { connection, owned: true };
   } catch (err) {
-    throw new WalError(
-      'NATS_CONNECT',
-      `cannot connect to ${list.join(', ')}: ${(err as Error)?.message ?? String(err)}`,
-      { cause: err },
+    throw new WalError('NATS_CONNECT', `cannot connect to ${list.join(', ')}: ${reasonOf(err)}`, {
+      cause: err,
+    });
+  }
+}
+
+/** Node's codes for a server certificate the client does not trust. */
+const UNTRUSTED_CERTIFICATE = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'CERT_UNTRUSTED',
+  'CERT_SIGNATURE_FAILURE',
+]);
+
+/** The client's reason, saying what to do when it is a server certificate nobody vouched for. */
+function reasonOf(err: unknown): string {
+  const message = (err as Error)?.message ?? String(err);
+  const code = (err as { code?: unknown })?.code;
+  if (typeof code === 'string' && UNTRUSTED_CERTIFICATE.has(code)) {
+    return (
+      `the server's TLS certificate is not trusted (${message}): give the CA that signed it ` +
+      `(connectOptions.tls.caFile, rxwal --tls-ca)`
     );
   }
+  return message;
 }

@@ -80,10 +80,12 @@ describeWithNats('connection options against real servers', () => {
 
   describe('TLS with a CA', () => {
     let tls: TlsFiles;
+    let other: TlsFiles;
     let server: NatsServer;
     const auth = { user: USER, pass: PASSWORD };
     beforeAll(async () => {
       tls = makeTlsFiles(dir, 'good');
+      other = makeTlsFiles(dir, 'other');
       server = await start('tls', {
         args: ['--tls', '--tlscert', tls.certFile, '--tlskey', tls.keyFile],
       });
@@ -94,6 +96,17 @@ describeWithNats('connection options against real servers', () => {
       // the name in the certificate is checked too: localhost is in it
       const byName = server.url.replace('127.0.0.1', 'localhost');
       await roundTrip(byName, { ...auth, tls: { caFile: tls.caFile } }, 'tls1');
+    });
+
+    test('without the CA, or with another CA, the open fails promptly naming the certificate', async () => {
+      for (const options of [auth, { ...auth, tls: { caFile: other.caFile } }]) {
+        const [error, ms] = await refusal(server.url, options);
+        expect(error.code).toBe('NATS_CONNECT');
+        expect(error.message).toMatch(
+          /^cannot connect to nats:\/\/127\.0\.0\.1:\d+: the server's TLS certificate is not trusted \(unable to verify the first certificate\): give the CA that signed it/,
+        );
+        expect(ms).toBeLessThan(PROMPT_MS);
+      }
     });
 
     test('a CA file that does not exist fails the open naming the file', async () => {
