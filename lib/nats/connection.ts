@@ -7,7 +7,10 @@ import type { NatsModules } from './modules.js';
 export interface NatsConnectionOptions {
   /** An open connection; the caller closes it. */
   connection?: NatsConnection;
-  /** `'nats://127.0.0.1:4222'` or a list (a cluster's seeds). */
+  /**
+   * `'nats://127.0.0.1:4222'` or a list (a cluster's seeds). A `tls://` URL requires TLS (as if
+   * `connectOptions.tls` were `{}`): the client never falls back to a connection in clear.
+   */
   servers?: string | string[];
   /**
    * The client's connection options: `user`/`pass`, `token`, `authenticator` (nkey, creds), `tls`
@@ -62,9 +65,16 @@ export async function holdConnection(
     throw new ConfigError('connectOptions', extra, 'must be an object');
   }
   const timeout = (extra as { timeout?: unknown }).timeout ?? DEFAULT_CONNECT_TIMEOUT_MS;
+  // The client drops a URL's scheme, so tls:// alone would connect in clear to a server without TLS.
+  const tlsByScheme = list.some((s) => /^tls:\/\//i.test(s));
+  const tls = (extra as { tls?: unknown }).tls;
+  if (tlsByScheme && tls === null) {
+    throw new ConfigError('connectOptions.tls', tls, 'a tls:// server needs TLS: not null');
+  }
   try {
     const connection = await modules.transport.connect({
       ...extra,
+      ...(tlsByScheme && tls === undefined ? { tls: {} } : {}),
       servers: list,
       timeout: timeout as number,
     });

@@ -12,7 +12,7 @@ import { createAccount, createUser } from '@nats-io/nkeys';
 import { credsAuthenticator, nkeyAuthenticator } from '@nats-io/transport-node';
 import { firstValueFrom, filter, take, toArray } from 'rxjs';
 
-import { WalError } from '../../lib/errors.js';
+import { ConfigError, WalError } from '../../lib/errors.js';
 import { openJetStreamWal } from '../../lib/nats/index.js';
 import { DeliverPolicy } from '../../lib/options/deliverPolicy.js';
 import { scanWal } from '../../lib/scanner/scanWal.js';
@@ -114,6 +114,25 @@ describeWithNats('connection options against real servers', () => {
       const [error, ms] = await refusal(server.url, { ...auth, tls: { caFile: missing } });
       expect(error.message).toContain(`${missing} doesn't exist`);
       expect(ms).toBeLessThan(PROMPT_MS);
+    });
+
+    test('a tls:// server requires TLS: a server without it is refused, not used in clear', async () => {
+      const plain = await start('plain');
+      const tlsUrl = plain.url.replace('nats://', 'tls://');
+      const [error, ms] = await refusal(tlsUrl, auth);
+      expect(error.message).toMatch(
+        /^cannot connect to tls:\/\/127\.0\.0\.1:\d+: server does not support 'tls'$/,
+      );
+      expect(ms).toBeLessThan(PROMPT_MS);
+      // and on the TLS server, tls:// with the CA is the same round trip
+      await roundTrip(
+        server.url.replace('nats://', 'tls://'),
+        { ...auth, tls: { caFile: tls.caFile } },
+        'tls2',
+      );
+      await expect(
+        openJetStreamWal({ channel: 'c', servers: tlsUrl, connectOptions: { tls: null } }),
+      ).rejects.toThrow(ConfigError);
     });
   });
 
