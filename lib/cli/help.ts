@@ -12,7 +12,8 @@ const EXIT_CODES = `Exit codes:
 const NATS_OPTIONS = `  --user <name>          NATS user (nats:// locations; default: the URL's, else $NATS_USER)
   --password <secret>    NATS password (default: the URL's, else $NATS_PASSWORD)
   --creds <file>         NATS credentials file, JWT and nkey seed (default: $NATS_CREDS)
-  --tls-ca <file>        CA certificate for a TLS connection (default: $NATS_CA)`;
+  --tls-ca <file>        CA certificate (PEM) for a TLS connection (default: $NATS_CA);
+                         a tls:// location requires TLS`;
 
 /** `rxwal --help`. */
 export const MAIN_HELP = `rxwal — scan, append to and inspect an rxwal write-ahead log: a SQLite file, or a NATS

@@ -1,3 +1,4 @@
+import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 
 import type { Writable } from 'node:stream';
@@ -110,16 +111,46 @@ async function connectionOf(
   if (user !== undefined) connectOptions.user = user;
   if (password !== undefined) connectOptions.pass = password;
   if (creds !== undefined) {
-    let text: Buffer;
+    const source = flags?.creds !== undefined ? '--creds' : 'NATS_CREDS';
+    const authenticator = transport.credsAuthenticator(readNamedFile(source, creds));
     try {
-      text = readFileSync(creds);
+      authenticator('rxwal'); // the client parses the file only when the server asks: check it now
     } catch (err) {
-      throw new UsageError(`--creds ${creds}: ${err instanceof Error ? err.message : String(err)}`);
+      throw new UsageError(
+        `${source} ${creds}: not a NATS credentials file (${err instanceof Error ? err.message : String(err)})`,
+      );
     }
-    connectOptions.authenticator = transport.credsAuthenticator(text);
+    connectOptions.authenticator = authenticator;
   }
-  if (ca !== undefined) connectOptions.tls = { caFile: ca };
+  if (ca !== undefined) {
+    const source = flags?.tlsCa !== undefined ? '--tls-ca' : 'NATS_CA';
+    const text = readNamedFile(source, ca).toString();
+    // Node ignores a CA that is not a certificate, and then blames the server's certificate.
+    if (!text.includes('-----BEGIN CERTIFICATE-----') || !parsesAsCertificate(text)) {
+      throw new UsageError(`${source} ${ca}: not a PEM certificate`);
+    }
+    connectOptions.tls = { ca: text };
+  }
   return { nats, connectOptions };
+}
+
+/** The bytes of a file an option names; a file that cannot be read is a usage error naming both. */
+function readNamedFile(source: string, path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (err) {
+    throw new UsageError(`${source} ${path}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
+/** Does `pem` hold a certificate Node can read? */
+function parsesAsCertificate(pem: string): boolean {
+  try {
+    new X509Certificate(pem);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /**

@@ -7,7 +7,10 @@ import type { NatsModules } from './modules.js';
 export interface NatsConnectionOptions {
   /** An open connection; the caller closes it. */
   connection?: NatsConnection;
-  /** `'nats://127.0.0.1:4222'` or a list (a cluster's seeds). */
+  /**
+   * `'nats://127.0.0.1:4222'` or a list (a cluster's seeds). A `tls://` URL requires TLS (as if
+   * `connectOptions.tls` were `{}`): the client never falls back to a connection in clear.
+   */
   servers?: string | string[];
   /**
    * The client's connection options: `user`/`pass`, `token`, `authenticator` (nkey, creds), `tls`
@@ -62,18 +65,47 @@ export async function holdConnection(
     throw new ConfigError('connectOptions', extra, 'must be an object');
   }
   const timeout = (extra as { timeout?: unknown }).timeout ?? DEFAULT_CONNECT_TIMEOUT_MS;
+  // The client drops a URL's scheme, so tls:// alone would connect in clear to a server without TLS.
+  const tlsByScheme = list.some((s) => /^tls:\/\//i.test(s));
+  const tls = (extra as { tls?: unknown }).tls;
+  if (tlsByScheme && tls === null) {
+    throw new ConfigError('connectOptions.tls', tls, 'a tls:// server needs TLS: not null');
+  }
   try {
     const connection = await modules.transport.connect({
       ...extra,
+      ...(tlsByScheme && tls === undefined ? { tls: {} } : {}),
       servers: list,
       timeout: timeout as number,
     });
     return { connection, owned: true };
   } catch (err) {
-    throw new WalError(
-      'NATS_CONNECT',
-      `cannot connect to ${list.join(', ')}: ${(err as Error)?.message ?? String(err)}`,
-      { cause: err },
+    throw new WalError('NATS_CONNECT', `cannot connect to ${list.join(', ')}: ${reasonOf(err)}`, {
+      cause: err,
+    });
+  }
+}
+
+/** Node's codes for a server certificate the client does not trust. */
+const UNTRUSTED_CERTIFICATE = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'CERT_UNTRUSTED',
+  'CERT_SIGNATURE_FAILURE',
+]);
+
+/** The client's reason, saying what to do when it is a server certificate nobody vouched for. */
+function reasonOf(err: unknown): string {
+  const message = (err as Error)?.message ?? String(err);
+  const code = (err as { code?: unknown })?.code;
+  if (typeof code === 'string' && UNTRUSTED_CERTIFICATE.has(code)) {
+    return (
+      `the server's TLS certificate is not trusted (${message}): give the CA that signed it ` +
+      `(connectOptions.tls.caFile, rxwal --tls-ca)`
     );
   }
+  return message;
 }

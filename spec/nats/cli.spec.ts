@@ -1,6 +1,5 @@
 /** `rxwal append` and `rxwal scan` against a `nats://` location on a real nats-server. */
 import { spawn } from 'node:child_process';
-import { join, resolve } from 'node:path';
 
 import { Kvm } from '@nats-io/kv';
 import { connect } from '@nats-io/transport-node';
@@ -12,6 +11,7 @@ import {
   parseNatsLocation,
 } from '../../lib/cli/natsLocation.js';
 import { until } from '../support/promises.js';
+import { MAIN, ROOT, rxwal } from './support/rxwalCli.js';
 import {
   describeWithNats,
   PASSWORD,
@@ -19,28 +19,6 @@ import {
   USER,
   type NatsServer,
 } from './support/natsServer.js';
-
-const ROOT = resolve(__dirname, '../..');
-const MAIN = join(ROOT, 'lib/cli/main.ts');
-
-function rxwal(
-  args: string[],
-  input: string,
-  env: Record<string, string>,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((done) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], {
-      cwd: ROOT,
-      env: { ...process.env, ...env },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.stdin.end(input);
-    child.on('close', (code) => done({ code, stdout, stderr }));
-  });
-}
 
 describe('nats:// locations', () => {
   test('parse into a server, a channel and credentials', () => {

@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -52,17 +52,36 @@ export function freePort(): Promise<number> {
   });
 }
 
+/** How the harness starts a server beyond JetStream on a loopback port. */
+export interface NatsServerOptions {
+  /** More command-line arguments (`--tls`, `--auth <token>` …). */
+  readonly args?: readonly string[];
+  /** The `--user`/`--pass` of {@link USER} and {@link PASSWORD}; default true. */
+  readonly password?: boolean;
+  /** A configuration file's text (`-c`): authorization blocks, operator mode … */
+  readonly config?: string;
+}
+
 /** One nats-server process the test harness started. */
 export class NatsServer {
   process: ChildProcess | undefined;
   readonly storeDir: string;
+  private readonly extraArgs: readonly string[];
 
   constructor(
     readonly name: string,
     readonly port: number,
-    private readonly extraArgs: readonly string[],
+    options: NatsServerOptions = {},
   ) {
     this.storeDir = mkdtempSync(join(tmpdir(), `rxwal-nats-${name}-`));
+    const args = [...(options.args ?? [])];
+    if (options.password ?? true) args.push('--user', USER, '--pass', PASSWORD);
+    if (options.config !== undefined) {
+      const file = join(this.storeDir, 'server.conf');
+      writeFileSync(file, options.config);
+      args.push('-c', file);
+    }
+    this.extraArgs = args;
   }
 
   get url(): string {
@@ -85,10 +104,6 @@ export class NatsServer {
       String(this.port),
       '-n',
       this.name,
-      '--user',
-      USER,
-      '--pass',
-      PASSWORD,
       ...this.extraArgs,
     ];
     const child = spawn(natsServerBinary as string, args, { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -140,9 +155,15 @@ export class NatsServer {
   }
 }
 
-/** Starts one server with JetStream and user/password authentication on a free port. */
-export async function startNatsServer(name = 'n1'): Promise<NatsServer> {
-  const server = new NatsServer(name, await freePort(), []);
+/**
+ * Starts one server with JetStream on a free port; by default with user/password authentication,
+ * else as `options` say (a configuration file, TLS, another kind of authentication).
+ */
+export async function startNatsServer(
+  name = 'n1',
+  options: NatsServerOptions = {},
+): Promise<NatsServer> {
+  const server = new NatsServer(name, await freePort(), options);
   await server.start();
   return server;
 }
@@ -154,14 +175,16 @@ export async function startNatsCluster(size = 3, clusterName = 'rxwal'): Promise
   const servers = Array.from(
     { length: size },
     (_, i) =>
-      new NatsServer(`${clusterName}-n${i + 1}`, ports[i] as number, [
-        '--cluster',
-        routes[i] as string,
-        '--routes',
-        routes.filter((_, j) => j !== i).join(','),
-        '--cluster_name',
-        clusterName,
-      ]),
+      new NatsServer(`${clusterName}-n${i + 1}`, ports[i] as number, {
+        args: [
+          '--cluster',
+          routes[i] as string,
+          '--routes',
+          routes.filter((_, j) => j !== i).join(','),
+          '--cluster_name',
+          clusterName,
+        ],
+      }),
   );
   await Promise.all(servers.map((s) => s.start()));
   return servers;
