@@ -1,9 +1,9 @@
-import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 
 import type { Writable } from 'node:stream';
 
 import { messageId } from '../message/messageId.js';
+import { isPemCertificate } from '../nats/connection.js';
 import { DeliverPolicy } from '../options/deliverPolicy.js';
 import { stringOption, type ParsedArgs } from './args.js';
 import type { CliWal, NatsCredentials, OpenWalOptions, PauseSwitch } from './deps.js';
@@ -126,7 +126,7 @@ async function connectionOf(
     const source = flags?.tlsCa !== undefined ? '--tls-ca' : 'NATS_CA';
     const text = readNamedFile(source, ca).toString();
     // Node ignores a CA that is not a certificate, and then blames the server's certificate.
-    if (!text.includes('-----BEGIN CERTIFICATE-----') || !parsesAsCertificate(text)) {
+    if (!isPemCertificate(text)) {
       throw new UsageError(`${source} ${ca}: not a PEM certificate`);
     }
     connectOptions.tls = { ca: text };
@@ -140,16 +140,6 @@ function readNamedFile(source: string, path: string): Buffer {
     return readFileSync(path);
   } catch (err) {
     throw new UsageError(`${source} ${path}: ${err instanceof Error ? err.message : String(err)}`);
-  }
-}
-
-/** Does `pem` hold a certificate Node can read? */
-function parsesAsCertificate(pem: string): boolean {
-  try {
-    new X509Certificate(pem);
-    return true;
-  } catch {
-    return false;
   }
 }
 

@@ -1,3 +1,6 @@
+import { X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+
 import type { NatsConnection } from '@nats-io/transport-node';
 
 import { ConfigError, WalError } from '../errors.js';
@@ -71,6 +74,7 @@ export async function holdConnection(
   if (tlsByScheme && tls === null) {
     throw new ConfigError('connectOptions.tls', tls, 'a tls:// server needs TLS: not null');
   }
+  checkCaFile((tls as { caFile?: unknown } | undefined)?.caFile);
   try {
     const connection = await modules.transport.connect({
       ...extra,
@@ -83,6 +87,35 @@ export async function holdConnection(
     throw new WalError('NATS_CONNECT', `cannot connect to ${list.join(', ')}: ${reasonOf(err)}`, {
       cause: err,
     });
+  }
+}
+
+/**
+ * Refuses a `tls.caFile` that holds no PEM certificate: Node ignores such a CA, and the open
+ * then fails on the server's certificate as if no CA had been given. A file that cannot be read
+ * is left to the client, whose error names it.
+ */
+function checkCaFile(caFile: unknown): void {
+  if (typeof caFile !== 'string') return;
+  let text: string;
+  try {
+    text = readFileSync(caFile, 'utf8');
+  } catch {
+    return;
+  }
+  if (!isPemCertificate(text)) {
+    throw new ConfigError('connectOptions.tls.caFile', caFile, 'holds no PEM certificate');
+  }
+}
+
+/** @internal Does `text` hold a PEM certificate Node can read (the first of a bundle)? */
+export function isPemCertificate(text: string): boolean {
+  if (!text.includes('-----BEGIN CERTIFICATE-----')) return false;
+  try {
+    new X509Certificate(text);
+    return true;
+  } catch {
+    return false;
   }
 }
 

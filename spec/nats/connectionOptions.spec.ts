@@ -4,7 +4,7 @@
  * (JWTs generated here), a token, an nkey. Each appends and scans; each wrong or missing
  * credential fails the open within a bounded time with an error naming the problem.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -114,6 +114,24 @@ describeWithNats('connection options against real servers', () => {
       const [error, ms] = await refusal(server.url, { ...auth, tls: { caFile: missing } });
       expect(error.message).toContain(`${missing} doesn't exist`);
       expect(ms).toBeLessThan(PROMPT_MS);
+    });
+
+    test('a CA file that holds no certificate is refused before connecting, naming the file', async () => {
+      const notPem = join(dir, 'not-a-ca.pem');
+      writeFileSync(notPem, 'just some text\n');
+      const truncated = join(dir, 'truncated-ca.pem');
+      writeFileSync(truncated, readFileSync(tls.caFile, 'utf8').slice(0, 200));
+      for (const caFile of [notPem, truncated]) {
+        const error = await openJetStreamWal({
+          channel: 'c',
+          servers: server.url,
+          connectOptions: { ...auth, tls: { caFile } },
+        }).catch((err: unknown) => err);
+        expect(error).toBeInstanceOf(ConfigError);
+        expect((error as ConfigError).message).toBe(
+          `invalid connectOptions.tls.caFile: holds no PEM certificate (got "${caFile}")`,
+        );
+      }
     });
 
     test('a tls:// server requires TLS: a server without it is refused, not used in clear', async () => {
