@@ -48,7 +48,11 @@ export interface JetStreamWalOptions extends WalOptions, NatsConnectionOptions {
   publishDeadline?: Duration;
   /** Publishes in flight at once. Default 256. */
   maxInFlight?: number;
-  /** Messages a reader fetches per request. Default 256. */
+  /**
+   * Messages a reader asks for per pull request. A reader keeps at most twice this many decoded
+   * messages ahead of its scanner, and asks for more once a request's worth of room is free, so
+   * the server sends the next messages while the scanner handles the last ones. Default 1024.
+   */
   readBatchSize?: number;
   /**
    * How long a reader waits for messages before its watchdog checks the stream; at least 1 s.
@@ -75,6 +79,9 @@ export interface JetStreamWal extends Wal {
    */
   lastSequence(): Promise<bigint>;
 }
+
+/** The default `readBatchSize` of {@link openJetStreamWal}. */
+const DEFAULT_JETSTREAM_READ_BATCH = 1024;
 
 const BUILT_IN_CODECS: Readonly<Record<string, PayloadCodec>> = {
   [rawPayloadCodec.name]: rawPayloadCodec as PayloadCodec,
@@ -132,7 +139,10 @@ export async function openJetStreamWal(options: JetStreamWalOptions): Promise<Je
     throw new ConfigError('readerWatchdog', options.readerWatchdog, 'must be at least 1s');
   }
   const maxInFlight = positiveInteger(options.maxInFlight ?? 256, 'maxInFlight');
-  const batchSize = positiveInteger(options.readBatchSize ?? 256, 'readBatchSize');
+  const batchSize = positiveInteger(
+    options.readBatchSize ?? DEFAULT_JETSTREAM_READ_BATCH,
+    'readBatchSize',
+  );
   const scheduler = options.scheduler ?? asyncScheduler;
   if (typeof scheduler.now !== 'function' || typeof scheduler.schedule !== 'function') {
     throw new ConfigError('scheduler', options.scheduler, 'must be a SchedulerLike');
