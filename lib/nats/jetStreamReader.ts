@@ -85,6 +85,9 @@ export class JetStreamReader implements WalReader {
   /** The policy with `latest()` replaced by where it starts, once that is known. */
   resolvedPolicy?: DeliverPolicy;
 
+  /** The subjects the consumer reads; undefined: the whole stream. */
+  private filterSubjects: readonly string[] | undefined;
+
   /**
    * @param filterSubjects the subjects the consumer reads (a multi-subject filter, or one
    *   subject as a plain `filter_subject`); undefined or empty: the whole stream
@@ -93,9 +96,11 @@ export class JetStreamReader implements WalReader {
     private readonly context: ReaderContext,
     start: ReaderStart,
     policy: DeliverPolicy,
-    private readonly filterSubjects?: readonly string[],
+    filterSubjects?: readonly string[],
   ) {
     this.highWater = context.batchSize * 2;
+    this.filterSubjects =
+      filterSubjects === undefined || filterSubjects.length === 0 ? undefined : [...filterSubjects];
     if (start !== 'latest') {
       this.nextSequence = start.sequence;
       this.resolvedPolicy = policy;
@@ -105,7 +110,7 @@ export class JetStreamReader implements WalReader {
 
   /** Whether the consumer reads only some subjects (so stream sequences have gaps). */
   get filtered(): boolean {
-    return this.filterSubjects !== undefined && this.filterSubjects.length > 0;
+    return this.filterSubjects !== undefined;
   }
 
   async next(maxMessages = this.context.batchSize): Promise<readonly WalMessage[]> {
@@ -148,7 +153,7 @@ export class JetStreamReader implements WalReader {
     this.close();
   }
 
-  /** The consumer configuration of a consumer starting at `sequence` (exported for tests). */
+  /** The configuration of a consumer starting at `sequence` (public for tests). */
   consumerConfig(sequence: bigint): Partial<ConsumerConfig> {
     const { AckPolicy, DeliverPolicy } = this.context.modules.jetstream;
     const config: Partial<ConsumerConfig> = {
@@ -224,7 +229,7 @@ export class JetStreamReader implements WalReader {
     // reconnect) is stopped, and the consumer recreated, after twice the watchdog interval.
     const silenceMs = this.context.watchdogMs * 2 + 1000;
     if (this.consumer === undefined) {
-      const info = await jsm.consumers.add(stream, this.consumerConfig(this.nextSequence));
+      const info = await this.addConsumer(this.nextSequence);
       if (this.closed) {
         void jsm.consumers.delete(stream, info.name).catch(() => undefined);
         return;
@@ -293,6 +298,26 @@ export class JetStreamReader implements WalReader {
   }
 
   /**
+   * Creates a consumer at `sequence`. A filtered consumer the client or the server refuses (a
+   * server older than it announced, a cluster of mixed versions) is not retried as such: the
+   * reader drops its filter and reads the whole stream, which is always correct.
+   */
+  private async addConsumer(sequence: bigint): Promise<{ name: string }> {
+    const { jsm, stream } = this.context;
+    try {
+      return await jsm.consumers.add(stream, this.consumerConfig(sequence));
+    } catch (err) {
+      if (!this.filtered || !isRefusal(err)) throw err;
+      this.context.logger.warn(
+        { err, stream, filterSubjects: this.filterSubjects },
+        'filtered consumer refused; reading the whole stream',
+      );
+      this.filterSubjects = undefined;
+      return await jsm.consumers.add(stream, this.consumerConfig(sequence));
+    }
+  }
+
+  /**
    * The watchdog's question after an empty fetch: is there a message at or after the next
    * sequence that this consumer should have delivered? Unfiltered: does the stream reach that
    * far. Filtered: the stream's sequences say nothing about the filter, so the consumer's own
@@ -311,21 +336,26 @@ export class JetStreamReader implements WalReader {
   private accept(jm: JsMsg): boolean {
     const info = jm.info;
     const seq = BigInt(info.streamSequence);
-    const expected = this.nextSequence as bigint;
-    if (seq < expected) return true; // a redelivery after a recreate: already handed over
-    if (this.filtered) {
-      // stream sequences skip what the filter leaves out: the consumer's own count must not
-      if (info.deliverySequence !== this.lastDelivery + 1) {
-        this.gap(`delivery ${this.lastDelivery + 1}`, `delivery ${info.deliverySequence}`);
-        return false;
-      }
-      this.lastDelivery = info.deliverySequence;
-    } else if (seq > expected && !this.fresh) {
-      // A fresh consumer starts at the first message still stored at or after `expected`.
-      this.gap(String(expected), String(seq));
+    const verdict = classifyDelivery(
+      {
+        nextSequence: this.nextSequence as bigint,
+        fresh: this.fresh,
+        filtered: this.filtered,
+        lastDelivery: this.lastDelivery,
+      },
+      seq,
+      info.deliverySequence,
+    );
+    if (verdict === 'stale') return true;
+    if (verdict === 'gap') {
+      this.gap(
+        this.filtered ? `delivery ${this.lastDelivery + 1}` : String(this.nextSequence),
+        this.filtered ? `delivery ${info.deliverySequence}` : String(seq),
+      );
       return false;
     }
     this.fresh = false;
+    this.lastDelivery = info.deliverySequence;
     this.queue.push(decodeRecord(jm.data, seq, this.context.codec));
     this.nextSequence = seq + 1n;
     this.wake();
@@ -367,4 +397,44 @@ export class JetStreamReader implements WalReader {
     if (name === undefined) return;
     void this.context.jsm.consumers.delete(this.context.stream, name).catch(() => undefined);
   }
+}
+
+/** Where a reader stands, for {@link classifyDelivery}. */
+export interface DeliveryState {
+  /** The stream sequence it hands over next (everything below was handed over). */
+  readonly nextSequence: bigint;
+  /** No message taken from the current consumer yet. */
+  readonly fresh: boolean;
+  /** The consumer reads some subjects only (stream sequences skip the others). */
+  readonly filtered: boolean;
+  /** The consumer's delivery sequence of the last message taken from it (0 when fresh). */
+  readonly lastDelivery: number;
+}
+
+/**
+ * @internal The reader's gap rule for a message at stream sequence `seq` that its consumer
+ * delivered as its `deliverySequence`-th: `'stale'` below the next sequence (already handed
+ * over), `'gap'` when something was skipped (the consumer is recreated after the last handed-over
+ * sequence), else `'take'`. Unfiltered, a skip is a stream sequence above the next one, except
+ * for a fresh consumer's first message (it starts at the first message still stored). Filtered,
+ * stream sequences skip what the filter leaves out, so a skip is a delivery sequence other than
+ * the next one of the consumer.
+ */
+export function classifyDelivery(
+  state: DeliveryState,
+  seq: bigint,
+  deliverySequence: number,
+): 'stale' | 'gap' | 'take' {
+  if (seq < state.nextSequence) return 'stale';
+  if (state.filtered) return deliverySequence === state.lastDelivery + 1 ? 'take' : 'gap';
+  return seq > state.nextSequence && !state.fresh ? 'gap' : 'take';
+}
+
+/** A consumer configuration the client or the server refused (not a lost request). */
+function isRefusal(err: unknown): boolean {
+  const name = (err as { name?: unknown } | undefined)?.name;
+  if (name === 'InvalidArgumentError') return true;
+  if (name !== 'JetStreamApiError') return false;
+  // `status` is the API's HTTP-like code (`code` is the numeric JetStream error code)
+  return (err as { status?: unknown }).status === 400;
 }

@@ -8,7 +8,16 @@ import type { WalMessage } from '../message/message.js';
 import { sequenceOf, type MessageId } from '../message/messageId.js';
 import { childLogger } from '../observability/logger.js';
 import { checkDeliverPolicy, type DeliverPolicy } from '../options/deliverPolicy.js';
-import type { AppendInit, ReadableWal, Wal, WalOptions, WalReader, WalTxn } from '../wal/wal.js';
+import {
+  hintedVChannel,
+  type AppendInit,
+  type ReadableWal,
+  type ReadHint,
+  type Wal,
+  type WalOptions,
+  type WalReader,
+  type WalTxn,
+} from '../wal/wal.js';
 import { WalWriter } from '../wal/writer.js';
 import type { WriteAheadBuffer } from '../wal/writeAheadBuffer.js';
 import {
@@ -22,7 +31,7 @@ import { holdConnection, type NatsConnectionOptions } from './connection.js';
 import { JetStreamLog } from './jetStreamLog.js';
 import { JetStreamReader, type ReaderContext, type ReaderStart } from './jetStreamReader.js';
 import { loadNatsModules } from './modules.js';
-import { channelSubjects } from './subjects.js';
+import { channelSubjects, hintedSubjects } from './subjects.js';
 
 /** Options of {@link openJetStreamWal}. */
 export interface JetStreamWalOptions extends WalOptions, NatsConnectionOptions {
@@ -197,10 +206,12 @@ export async function openJetStreamWal(options: JetStreamWalOptions): Promise<Je
       release: (reader) => readers.delete(reader),
     };
     let closed = false;
-    const read = (policy: DeliverPolicy): WalReader => {
+    const read = (policy: DeliverPolicy, hint?: ReadHint): WalReader => {
       if (closed) throw new ClosedError('WAL');
       const checked = checkDeliverPolicy(policy, 'policy');
-      const reader = new JetStreamReader(context, startOf(checked), checked);
+      // pushdown where the server filters on several subjects; filterVChannel runs anyway
+      const filter = hintedSubjects(subjects, hintedVChannel(hint), nc.info?.version);
+      const reader = new JetStreamReader(context, startOf(checked), checked, filter);
       readers.add(reader);
       return reader;
     };
