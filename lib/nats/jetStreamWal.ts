@@ -11,6 +11,7 @@ import { checkDeliverPolicy, type DeliverPolicy } from '../options/deliverPolicy
 import {
   hintedVChannel,
   type AppendInit,
+  type LogEnd,
   type ReadableWal,
   type ReadHint,
   type Wal,
@@ -31,6 +32,7 @@ import { holdConnection, type NatsConnectionOptions } from './connection.js';
 import { JetStreamLog } from './jetStreamLog.js';
 import { JetStreamReader, type ReaderContext, type ReaderStart } from './jetStreamReader.js';
 import { loadNatsModules } from './modules.js';
+import { StreamEnd, type StreamPosition } from './streamEnd.js';
 import { channelSubjects, hintedSubjects } from './subjects.js';
 
 /** Options of {@link openJetStreamWal}. */
@@ -87,6 +89,29 @@ export interface JetStreamWal extends Wal {
    * ```
    */
   lastSequence(): Promise<bigint>;
+  /**
+   * Where the log ends (the stream's last sequence as an id, and the highest time tick written),
+   * without waiting: what this process's writer had acknowledged, or what the server said at the
+   * last refresh. A call finding that refresh older than a second asks the server again in the
+   * background, so scanners report their lag (`ScannerMetrics.observeLag`) from it as they do on
+   * the memory and SQLite WALs. Undefined for an empty stream.
+   *
+   * @example
+   * ```ts
+   * const end = wal.logEnd(); // { id: messageId(1200), timeTick: 4425…n } or undefined
+   * ```
+   */
+  logEnd(): LogEnd | undefined;
+  /**
+   * Asks the server where the stream ends now (one or three requests), updates what
+   * {@link JetStreamWal.logEnd} answers, and resolves with it.
+   *
+   * @example
+   * ```ts
+   * const end = await wal.refreshLogEnd();
+   * ```
+   */
+  refreshLogEnd(): Promise<LogEnd | undefined>;
 }
 
 /** The default `readBatchSize` of {@link openJetStreamWal}. */
@@ -216,16 +241,28 @@ export async function openJetStreamWal(options: JetStreamWalOptions): Promise<Je
       return reader;
     };
 
+    const endOf = async (sequence: bigint): Promise<StreamPosition | undefined> => {
+      if (sequence === 0n) return undefined;
+      const tick = await lastTimeTickOf(jsm, subjects.stream, subjects.timeTick, sequence, codec);
+      return { sequence, timeTick: tick ?? 0n };
+    };
+    const initialEnd = await endOf(lastSequence);
+    const streamEnd = new StreamEnd(
+      async (known) => {
+        const last = BigInt((await jsm.streams.info(subjects.stream)).state.last_seq);
+        return known !== undefined && last <= known.sequence ? undefined : endOf(last);
+      },
+      scheduler,
+      logger,
+      initialEnd,
+    );
+
     let writer: WalWriter | undefined;
     let log: JetStreamLog | undefined;
     if (!readOnly) {
-      const lastTimeTick = await lastTimeTickOf(
-        jsm,
-        subjects.stream,
-        subjects.timeTick,
-        lastSequence,
-        codec,
-      );
+      // a reopened writer's clock starts past the newest tick in the stream
+      const lastTimeTick =
+        initialEnd !== undefined && initialEnd.timeTick > 0n ? initialEnd.timeTick : undefined;
       log = new JetStreamLog({
         js,
         jsm,
@@ -242,6 +279,7 @@ export async function openJetStreamWal(options: JetStreamWalOptions): Promise<Je
           logger.error({ err }, 'the writer lost its place and stops');
           void writer?.close();
         },
+        acknowledged: (sequence, timeTick) => streamEnd.observe({ sequence, timeTick }),
       });
       writer = new WalWriter(log, {
         ...options,
@@ -279,6 +317,8 @@ export async function openJetStreamWal(options: JetStreamWalOptions): Promise<Je
       },
       read,
       lastSequence: async () => BigInt((await jsm.streams.info(subjects.stream)).state.last_seq),
+      logEnd: () => streamEnd.current(),
+      refreshLogEnd: () => streamEnd.refresh(),
       append: <P>(m: AppendInit<P>) => guard((w) => w.append(m)),
       beginTxn: (o) =>
         guard(async (w) => {
@@ -297,6 +337,7 @@ export async function openJetStreamWal(options: JetStreamWalOptions): Promise<Je
         if (closed) return;
         if (writer !== undefined && log?.failure === undefined) await writer.close();
         closed = true;
+        streamEnd.close();
         log?.close();
         for (const reader of [...readers]) reader.closeWith();
         if (held.owned) await nc.close();

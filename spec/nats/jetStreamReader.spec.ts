@@ -32,6 +32,7 @@ import {
   USER,
   type NatsServer,
 } from './support/natsServer.js';
+import { ApiSpy } from './support/apiSpy.js';
 
 jest.setTimeout(30_000);
 
@@ -62,37 +63,6 @@ async function readThrough(reader: JetStreamReader, last: bigint): Promise<WalMe
     seen.push(...(await reader.next()));
   }
   return seen;
-}
-
-/** The JetStream API requests about consumers of `stream`, as they are made. */
-class ApiSpy {
-  readonly requests: { kind: string; body: string }[] = [];
-  private constructor(private readonly nc: NatsConnection) {}
-
-  static async start(server: NatsServer, stream: string): Promise<ApiSpy> {
-    const nc = await connect({ servers: server.url, user: USER, pass: PASSWORD });
-    const spy = new ApiSpy(nc);
-    nc.subscribe('$JS.API.CONSUMER.>', {
-      callback: (_err, msg) => {
-        const tokens = msg.subject.split('.');
-        // $JS.API.CONSUMER.<KIND...>.<stream>[.<consumer>]
-        if (!tokens.includes(stream)) return;
-        const kind = tokens.slice(3, tokens.indexOf(stream)).join('.');
-        spy.requests.push({ kind, body: msg.string() });
-      },
-    });
-    await nc.flush();
-    return spy;
-  }
-
-  of(kind: string): { kind: string; body: string }[] {
-    return this.requests.filter((r) => r.kind === kind);
-  }
-
-  async stop(): Promise<void> {
-    await this.nc.flush();
-    await this.nc.close();
-  }
 }
 
 describe('multi-subject filters', () => {
@@ -280,7 +250,7 @@ describeWithNats('a filtered JetStreamReader on nats-server 2.9', () => {
       // the stream grows by other subjects only: the next fetch ends empty, the watchdog asks
       // the consumer (its second INFO request after the lookup) and finds nothing pending
       await fill(wal, 8, ['v0', 'v2']);
-      while (spy.of('INFO').length < 2) await new Promise((resolve) => setImmediate(resolve));
+      await spy.until('INFO', 2);
       const later = await wal.append({ type: 'Insert', vchannel: 'v1', payload });
       const [next] = await reader.next();
       expect(next?.id.key).toBe(later.id.key);
