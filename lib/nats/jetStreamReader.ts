@@ -262,7 +262,7 @@ export class JetStreamReader implements WalReader {
     };
     const fetched = await this.bounded(consumer.fetch(options), silenceMs);
     this.messages = fetched;
-    if (rejected) void fetched.close();
+    if (rejected || this.closed) void fetched.close(); // closed while the fetch was being set up
     // The silence check runs once per interval and looks at progress; no timer per message.
     let silent = false;
     let timer: Subscription | undefined;
