@@ -9,7 +9,8 @@
  * Environment: BENCH_SCALE (default 1: W1 and W4 of 1,000,000 messages, W3 with 100,000 open
  * transactions), BENCH_RUNS (default 5), BENCH_W3_WINDOWS (default 2000), BENCH_TAIL_SECONDS
  * (per tailing run, default 3), BENCH_SLOW_SECONDS (per slow-consumer run, default 6),
- * BENCH_SLOW_RUNS (default 3).
+ * BENCH_SLOW_RUNS (default 3); the nats section's BENCH_NATS_SIZE (default 1,000,000),
+ * BENCH_NATS_APPEND_SIZE (default 100,000) and BENCH_NATS_RUNS (default BENCH_RUNS, else 3).
  */
 import { join } from 'node:path';
 import { execSync } from 'node:child_process';
@@ -34,6 +35,13 @@ import { tunedRxjsScan } from './tunedRxjs.js';
 import { appendBare, appendWithWriter, readBare, readWithScanWal, scratchDir } from './sqlite.js';
 import { openSqliteWal } from '../lib/sqlite/index.js';
 import { buildVChannelFile, fanoutRun, sqliteCatchUp, type FanoutResult } from './fanout.js';
+import {
+  benchNats,
+  catchupFigure,
+  IN_FLIGHT,
+  median as natsMedian,
+  natsBenchOptions,
+} from './nats.js';
 import { describeLog, generateW1, generateW3, generateW4, type W3Workload } from './workloads.js';
 
 // ---------------------------------------------------------------- configuration
@@ -65,9 +73,12 @@ const FANOUT_APPENDS = Math.max(10_000, Math.round(100_000 * SCALE));
 const FANOUT_SCANNERS = (process.env.BENCH_FANOUT ?? '1,10,100,1000,10000')
   .split(',')
   .map((s) => Number(s.trim()));
-/** BENCH_ONLY: a comma list of sections to run (w1, w3, w4, tailing, sqlite, fanout); default all. */
+/**
+ * BENCH_ONLY: a comma list of sections to run (w1, w3, w4, tailing, sqlite, fanout, nats); default
+ * all (nats only where nats-server is on PATH).
+ */
 const ONLY = new Set(
-  (process.env.BENCH_ONLY ?? 'w1,w3,w4,tailing,sqlite,fanout').split(',').map((s) => s.trim()),
+  (process.env.BENCH_ONLY ?? 'w1,w3,w4,tailing,sqlite,fanout,nats').split(',').map((s) => s.trim()),
 );
 const CONSUMER_VCHANNEL = 'v1';
 
@@ -736,6 +747,31 @@ async function fanoutSection(): Promise<void> {
   }
 }
 
+async function natsSection(): Promise<void> {
+  const options = { ...natsBenchOptions(log), collectGarbage };
+  const result = await benchNats(options);
+  if (result === undefined) return; // no nats-server: benchNats said so in one line
+  const sizes = `${result.catchupSize.toLocaleString('en')} messages, median of ${result.runs}`;
+  const catchUp = catchupFigure(result);
+  addFigure({
+    figure: 'JetStream catch-up through scanWal ÷ a bare ordered consumer decoding (R1 file)',
+    measured: `${fmt(catchUp.ratio)} (${fmt(natsMedian(result.scanWalPerSecond) / 1e3, 0)}k vs ${fmt(catchUp.baselinePerSecond / 1e3, 0)}k msg/s, ${catchUp.form} form; ÷ each run's faster form ${fmt(catchUp.strict)}; ${sizes})`,
+    value: catchUp.ratio,
+    target: '≥ 0.8',
+    pass: catchUp.ratio >= 0.8,
+    details: { ...result, baselineForm: catchUp.form, strictMedian: catchUp.strict },
+  });
+  const appends = natsMedian(result.appendRatios);
+  addFigure({
+    figure: `JetStream append throughput of the writer ÷ bare js.publish (${IN_FLIGHT} in flight)`,
+    measured: `${fmt(appends)} (${fmt(natsMedian(result.writerPerSecond) / 1e3, 1)}k vs ${fmt(natsMedian(result.publishPerSecond) / 1e3, 1)}k appends/s; ${result.appendSize.toLocaleString('en')} appends, median of ${result.runs})`,
+    value: appends,
+    target: '≥ 0.8',
+    pass: appends >= 0.8,
+    details: { appendSize: result.appendSize },
+  });
+}
+
 // ---------------------------------------------------------------- main
 
 function machine(): Record<string, string | number> {
@@ -842,6 +878,10 @@ async function main(): Promise<void> {
   if (ONLY.has('fanout')) {
     log('\n# fanout: many tailing scanners, one vchannel each');
     await fanoutSection();
+  }
+  if (ONLY.has('nats')) {
+    log('\n# NATS JetStream: catch-up and appends');
+    await natsSection();
   }
 
   const seconds = (performance.now() - startedAt) / 1000;

@@ -30,10 +30,13 @@ export interface JetStreamLogOptions {
   readonly logger: Logger;
   /** Called once when the writer has lost its place: it must stop. */
   readonly onFailure: (err: FencedError) => void;
+  /** Called for each acknowledged message, in sequence order (where the stream ends now). */
+  readonly acknowledged?: (sequence: bigint, timeTick: bigint) => void;
 }
 
 interface Outgoing {
   readonly seq: bigint;
+  readonly timeTick: bigint;
   readonly subject: string;
   readonly record: Uint8Array;
   readonly msgId: string;
@@ -70,6 +73,7 @@ export class JetStreamLog implements LogStorage {
       const seq = sequenceOf(m.id) as bigint;
       outgoing.push({
         seq,
+        timeTick: m.timeTick,
         subject:
           m.type === 'TimeTick'
             ? subjects.timeTick
@@ -133,6 +137,7 @@ export class JetStreamLog implements LogStorage {
         }
         acked++;
         this.lastSequence = item.seq;
+        this.options.acknowledged?.(item.seq, item.timeTick);
         progress(acked);
       }
       if (failure === undefined) {

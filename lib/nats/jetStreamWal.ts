@@ -8,7 +8,17 @@ import type { WalMessage } from '../message/message.js';
 import { sequenceOf, type MessageId } from '../message/messageId.js';
 import { childLogger } from '../observability/logger.js';
 import { checkDeliverPolicy, type DeliverPolicy } from '../options/deliverPolicy.js';
-import type { AppendInit, ReadableWal, Wal, WalOptions, WalReader, WalTxn } from '../wal/wal.js';
+import {
+  hintedVChannel,
+  type AppendInit,
+  type LogEnd,
+  type ReadableWal,
+  type ReadHint,
+  type Wal,
+  type WalOptions,
+  type WalReader,
+  type WalTxn,
+} from '../wal/wal.js';
 import { WalWriter } from '../wal/writer.js';
 import type { WriteAheadBuffer } from '../wal/writeAheadBuffer.js';
 import {
@@ -22,7 +32,8 @@ import { holdConnection, type NatsConnectionOptions } from './connection.js';
 import { JetStreamLog } from './jetStreamLog.js';
 import { JetStreamReader, type ReaderContext, type ReaderStart } from './jetStreamReader.js';
 import { loadNatsModules } from './modules.js';
-import { channelSubjects } from './subjects.js';
+import { StreamEnd, type StreamPosition } from './streamEnd.js';
+import { channelSubjects, hintedSubjects } from './subjects.js';
 
 /** Options of {@link openJetStreamWal}. */
 export interface JetStreamWalOptions extends WalOptions, NatsConnectionOptions {
@@ -48,7 +59,11 @@ export interface JetStreamWalOptions extends WalOptions, NatsConnectionOptions {
   publishDeadline?: Duration;
   /** Publishes in flight at once. Default 256. */
   maxInFlight?: number;
-  /** Messages a reader fetches per request. Default 256. */
+  /**
+   * Messages a reader asks for per pull request. A reader keeps at most twice this many decoded
+   * messages ahead of its scanner, and asks for more once a request's worth of room is free, so
+   * the server sends the next messages while the scanner handles the last ones. Default 1024.
+   */
   readBatchSize?: number;
   /**
    * How long a reader waits for messages before its watchdog checks the stream; at least 1 s.
@@ -74,7 +89,33 @@ export interface JetStreamWal extends Wal {
    * ```
    */
   lastSequence(): Promise<bigint>;
+  /**
+   * Where the log ends (the stream's last sequence as an id, and the highest time tick written),
+   * without waiting: what this process's writer had acknowledged, or what the server said at the
+   * last refresh. A call finding that refresh older than a second asks the server again in the
+   * background, so scanners report their lag (`ScannerMetrics.observeLag`) from it as they do on
+   * the memory and SQLite WALs. Undefined for an empty stream.
+   *
+   * @example
+   * ```ts
+   * const end = wal.logEnd(); // { id: messageId(1200), timeTick: 4425…n } or undefined
+   * ```
+   */
+  logEnd(): LogEnd | undefined;
+  /**
+   * Asks the server where the stream ends now (one or three requests), updates what
+   * {@link JetStreamWal.logEnd} answers, and resolves with it.
+   *
+   * @example
+   * ```ts
+   * const end = await wal.refreshLogEnd();
+   * ```
+   */
+  refreshLogEnd(): Promise<LogEnd | undefined>;
 }
+
+/** The default `readBatchSize` of {@link openJetStreamWal}. */
+const DEFAULT_JETSTREAM_READ_BATCH = 1024;
 
 const BUILT_IN_CODECS: Readonly<Record<string, PayloadCodec>> = {
   [rawPayloadCodec.name]: rawPayloadCodec as PayloadCodec,
@@ -132,7 +173,10 @@ export async function openJetStreamWal(options: JetStreamWalOptions): Promise<Je
     throw new ConfigError('readerWatchdog', options.readerWatchdog, 'must be at least 1s');
   }
   const maxInFlight = positiveInteger(options.maxInFlight ?? 256, 'maxInFlight');
-  const batchSize = positiveInteger(options.readBatchSize ?? 256, 'readBatchSize');
+  const batchSize = positiveInteger(
+    options.readBatchSize ?? DEFAULT_JETSTREAM_READ_BATCH,
+    'readBatchSize',
+  );
   const scheduler = options.scheduler ?? asyncScheduler;
   if (typeof scheduler.now !== 'function' || typeof scheduler.schedule !== 'function') {
     throw new ConfigError('scheduler', options.scheduler, 'must be a SchedulerLike');
@@ -187,24 +231,38 @@ export async function openJetStreamWal(options: JetStreamWalOptions): Promise<Je
       release: (reader) => readers.delete(reader),
     };
     let closed = false;
-    const read = (policy: DeliverPolicy): WalReader => {
+    const read = (policy: DeliverPolicy, hint?: ReadHint): WalReader => {
       if (closed) throw new ClosedError('WAL');
       const checked = checkDeliverPolicy(policy, 'policy');
-      const reader = new JetStreamReader(context, startOf(checked), checked);
+      // pushdown where the server filters on several subjects; filterVChannel runs anyway
+      const filter = hintedSubjects(subjects, hintedVChannel(hint), nc.info?.version);
+      const reader = new JetStreamReader(context, startOf(checked), checked, filter);
       readers.add(reader);
       return reader;
     };
 
+    const endOf = async (sequence: bigint): Promise<StreamPosition | undefined> => {
+      if (sequence === 0n) return undefined;
+      const tick = await lastTimeTickOf(jsm, subjects.stream, subjects.timeTick, sequence, codec);
+      return { sequence, timeTick: tick ?? 0n };
+    };
+    const initialEnd = await endOf(lastSequence);
+    const streamEnd = new StreamEnd(
+      async (known) => {
+        const last = BigInt((await jsm.streams.info(subjects.stream)).state.last_seq);
+        return known !== undefined && last <= known.sequence ? undefined : endOf(last);
+      },
+      scheduler,
+      logger,
+      initialEnd,
+    );
+
     let writer: WalWriter | undefined;
     let log: JetStreamLog | undefined;
     if (!readOnly) {
-      const lastTimeTick = await lastTimeTickOf(
-        jsm,
-        subjects.stream,
-        subjects.timeTick,
-        lastSequence,
-        codec,
-      );
+      // a reopened writer's clock starts past the newest tick in the stream
+      const lastTimeTick =
+        initialEnd !== undefined && initialEnd.timeTick > 0n ? initialEnd.timeTick : undefined;
       log = new JetStreamLog({
         js,
         jsm,
@@ -221,6 +279,7 @@ export async function openJetStreamWal(options: JetStreamWalOptions): Promise<Je
           logger.error({ err }, 'the writer lost its place and stops');
           void writer?.close();
         },
+        acknowledged: (sequence, timeTick) => streamEnd.observe({ sequence, timeTick }),
       });
       writer = new WalWriter(log, {
         ...options,
@@ -258,6 +317,8 @@ export async function openJetStreamWal(options: JetStreamWalOptions): Promise<Je
       },
       read,
       lastSequence: async () => BigInt((await jsm.streams.info(subjects.stream)).state.last_seq),
+      logEnd: () => streamEnd.current(),
+      refreshLogEnd: () => streamEnd.refresh(),
       append: <P>(m: AppendInit<P>) => guard((w) => w.append(m)),
       beginTxn: (o) =>
         guard(async (w) => {
@@ -276,6 +337,7 @@ export async function openJetStreamWal(options: JetStreamWalOptions): Promise<Je
         if (closed) return;
         if (writer !== undefined && log?.failure === undefined) await writer.close();
         closed = true;
+        streamEnd.close();
         log?.close();
         for (const reader of [...readers]) reader.closeWith();
         if (held.owned) await nc.close();

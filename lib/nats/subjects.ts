@@ -89,3 +89,29 @@ export function checkKvKey(key: unknown): asserts key is string {
     throw new ConfigError('key', key, 'must be a KV key (letters, digits, -/_=.)');
   }
 }
+
+/**
+ * @internal Whether a nats-server version offers consumers with several filter subjects
+ * (`filter_subjects`, nats-server 2.10.0 and later). Compares major.minor.patch and ignores a
+ * pre-release suffix, as the NATS client's own feature check does; an unknown version says no.
+ */
+export function supportsMultiSubjectFilters(version: string | undefined): boolean {
+  const match = /^v?(\d+)\.(\d+)\.(\d+)/.exec(version ?? '');
+  if (match === null) return false;
+  const [major, minor] = [Number(match[1]), Number(match[2])];
+  return major > 2 || (major === 2 && minor >= 10);
+}
+
+/**
+ * @internal The subjects a reader hinted at `vchannel` reads: the vchannel's, the broadcasts' and
+ * the time ticks' (what a read hint promises, docs/nats.md § Readers) when the server has multi-subject filters;
+ * undefined (the whole stream) for the `''` hint or an older server.
+ */
+export function hintedSubjects(
+  subjects: ChannelSubjects,
+  vchannel: string,
+  serverVersion: string | undefined,
+): string[] | undefined {
+  if (vchannel === '' || !supportsMultiSubjectFilters(serverVersion)) return undefined;
+  return [subjects.vchannel(vchannel), subjects.broadcast, subjects.timeTick];
+}
