@@ -57,11 +57,10 @@ export function reorderUntilTick<M extends WalMessage>(
               }
               return;
             }
+            const held = buffer.bytes;
             const released = buffer.popUntil(m.timeTick);
             if (released.length > 0) {
-              let bytes = 0;
-              for (const r of released) bytes += r.size;
-              metrics.addReorderBufferBytes(-bytes);
+              metrics.addReorderBufferBytes(buffer.bytes - held);
               for (const r of released) {
                 if (subscriber.closed) return;
                 subscriber.next(r as M);

@@ -220,8 +220,17 @@ class SourceMachine {
   private readonly pacer: Pacer;
   /** The position of the current (or last) catch-up pass. */
   private position: Position | undefined;
-  /** The position to resume from after the last handed-over time tick. */
-  private resume: Position | undefined;
+  /**
+   * The last handed-over time tick, where a retry resumes (see {@link resumePosition}): kept as
+   * is and turned into a position only when a retry needs one, so a tick costs no allocation.
+   */
+  private lastTick: WalMessage | undefined;
+  /** Whether {@link lastTick} was read from the log (else from the write-ahead buffer). */
+  private lastTickFromLog = false;
+  /** The ticks the pass that handed {@link lastTick} over skipped. */
+  private lastTickSkipped: TimeTick | undefined;
+  /** The eviction fallback's position, until the next time tick is handed over. */
+  private evictedAt: Position | undefined;
   /** The first message handed over by the current pass before any time tick (ids ascending). */
   private firstHandedId: MessageId | undefined;
 
@@ -283,7 +292,8 @@ class SourceMachine {
       if (current.resolvedPolicy !== undefined) position.policy = current.resolvedPolicy;
       const { exclusiveStart } = position;
       for (;;) {
-        await this.pacer.wait();
+        const paced = this.pacer.wait();
+        if (paced !== undefined) await paced;
         if (this.closed) return CLOSED;
         const batch = await current.next(batchSize);
         if (this.closed) return CLOSED;
@@ -291,11 +301,18 @@ class SourceMachine {
           throw new WalError('READER_ENDED', 'the WAL reader ended without an error');
         this.config.backoff.reset();
         this.config.retries.succeeded();
-        for (const m of batch) {
+        for (let i = 0; i < batch.length; i++) {
+          const m = batch[i] as WalMessage;
           if (exclusiveStart !== undefined && m.timeTick <= exclusiveStart) continue;
-          this.hand(m, true, exclusiveStart);
+          this.subscriber.next(m);
           if (this.closed) return CLOSED;
-          if (m.type !== MessageType.TimeTick) continue;
+          if (m.type !== MessageType.TimeTick) {
+            this.firstHandedId ??= m.id;
+            continue;
+          }
+          this.handedLogTick(m, exclusiveStart);
+          // a time tick: join the buffer after it, when this WAL has one to tail (no promise else)
+          if (!this.canTail()) continue;
           const joined = await this.join(m);
           if (this.closed) {
             joined?.close();
@@ -318,7 +335,8 @@ class SourceMachine {
     this.switchTo('tailing');
     let last = joinedAt;
     for (;;) {
-      await this.pacer.wait();
+      const paced = this.pacer.wait();
+      if (paced !== undefined) await paced;
       if (this.closed) return CLOSED;
       let m: WalMessage;
       try {
@@ -333,12 +351,12 @@ class SourceMachine {
         return this.failed(err);
       }
       if (this.closed) return CLOSED;
-      this.hand(m, false, undefined);
+      this.hand(m);
       last = m;
       // the rest of the round that is already at hand, without a promise per message
       for (const next of from.readBuffered?.(this.config.batchSize - 1) ?? NOTHING) {
         if (this.closed) return CLOSED;
-        this.hand(next, false, undefined);
+        this.hand(next);
         last = next;
       }
     }
@@ -355,7 +373,7 @@ class SourceMachine {
       policy: DeliverPolicy.startFrom(last.lastConfirmedId),
       exclusiveStart: last.timeTick,
     };
-    this.resume = position;
+    this.evictedAt = position;
     return { kind: 'catchup', position: { ...position } };
   }
 
@@ -372,14 +390,20 @@ class SourceMachine {
    * as a duplicate), else where the pass started.
    */
   private async retry(err: unknown): Promise<State> {
-    let position = this.resume ?? (this.position as Position);
-    if (this.resume === undefined && this.firstHandedId !== undefined)
+    const resume = this.resumePosition();
+    let position = resume ?? (this.position as Position);
+    if (resume === undefined && this.firstHandedId !== undefined)
       position = { ...position, policy: DeliverPolicy.startFrom(this.firstHandedId) };
     const verdict = this.config.retries.failed(err, () => this.config.backoff.nextDelay());
     if (!verdict.retry) throw err;
     await sleep(this.config.scheduler, verdict.delayMs, (t) => (this.timer = t));
     this.timer = undefined;
     return this.closed ? CLOSED : { kind: 'catchup', position: { ...position } };
+  }
+
+  private canTail(): boolean {
+    const { wal } = this.config;
+    return wal.accessMode === 'rw' && wal.writeAheadBuffer !== undefined;
   }
 
   /** Joins the buffer strictly after time tick `m`, if this WAL can be tailed and the buffer serves it. */
@@ -404,32 +428,50 @@ class SourceMachine {
     }
   }
 
-  /**
-   * Hands `m` downstream and remembers where to resume. After a time tick read from the log,
-   * everything before it in the log was handed over and everything after it was not released
-   * yet, so a retry resumes right after it (a message after it with an equal tick is not lost),
-   * skipping the ticks below it.
-   * A tick from the write-ahead buffer has no log position of its own (not-persisted ticks reuse
-   * ids): resume from its last-confirmed id, skipping the ticks it covers.
-   */
-  private hand(m: WalMessage, fromLog: boolean, exclusiveStart: TimeTick | undefined): void {
+  /** Hands `m`, read from the write-ahead buffer, downstream and remembers where to resume. */
+  private hand(m: WalMessage): void {
     this.subscriber.next(m);
     if (m.type !== MessageType.TimeTick) {
       this.firstHandedId ??= m.id;
-    } else if (fromLog) {
-      // after it in the log, a tick below it is a violation: skip it rather than count it again
-      const below = m.timeTick - 1n;
-      this.resume = {
-        policy: DeliverPolicy.startAfter(m.id),
-        exclusiveStart:
-          exclusiveStart !== undefined && exclusiveStart > below ? exclusiveStart : below,
-      };
-    } else {
-      this.resume = {
-        policy: DeliverPolicy.startFrom(m.lastConfirmedId),
-        exclusiveStart: m.timeTick,
-      };
+      return;
     }
+    this.lastTick = m;
+    this.lastTickFromLog = false;
+    this.lastTickSkipped = undefined;
+    this.evictedAt = undefined;
+  }
+
+  /** Remembers a time tick read from the log and handed over: a retry resumes after it. */
+  private handedLogTick(m: WalMessage, exclusiveStart: TimeTick | undefined): void {
+    this.lastTick = m;
+    this.lastTickFromLog = true;
+    this.lastTickSkipped = exclusiveStart;
+    this.evictedAt = undefined;
+  }
+
+  /**
+   * Where a retry resumes after what was handed over, or undefined when no time tick was.
+   * After a time tick read from the log, everything before it in the log was handed over and
+   * everything after it was not released yet, so a retry resumes right after it (a message after
+   * it with an equal tick is not lost), skipping the ticks below it.
+   * A tick from the write-ahead buffer has no log position of its own (not-persisted ticks reuse
+   * ids): resume from its last-confirmed id, skipping the ticks it covers.
+   * After an eviction, until the next time tick: the eviction fallback's position.
+   */
+  private resumePosition(): Position | undefined {
+    if (this.evictedAt !== undefined) return this.evictedAt;
+    const m = this.lastTick;
+    if (m === undefined) return undefined;
+    if (!this.lastTickFromLog) {
+      return { policy: DeliverPolicy.startFrom(m.lastConfirmedId), exclusiveStart: m.timeTick };
+    }
+    // after it in the log, a tick below it is a violation: skip it rather than count it again
+    const below = m.timeTick - 1n;
+    const skipped = this.lastTickSkipped;
+    return {
+      policy: DeliverPolicy.startAfter(m.id),
+      exclusiveStart: skipped !== undefined && skipped > below ? skipped : below,
+    };
   }
 
   private switchTo(next: ScannerModel): void {
@@ -464,14 +506,22 @@ class Pacer {
     this.busySince = scheduler.now();
   }
 
-  async wait(): Promise<void> {
-    const flowControl = this.flowControl;
-    if (flowControl !== undefined) {
-      for (let wait = flowControl.whenReady(); wait !== undefined && !this.closed();) {
-        await wait;
-        wait = flowControl.whenReady();
-      }
+  wait(): Promise<void> | undefined {
+    const held = this.flowControl?.whenReady();
+    if (held !== undefined) return this.waitHeld(held);
+    return this.paced();
+  }
+
+  private async waitHeld(held: Promise<void>): Promise<void> {
+    const flowControl = this.flowControl as FlowControl;
+    for (let wait: Promise<void> | undefined = held; wait !== undefined && !this.closed();) {
+      await wait;
+      wait = flowControl.whenReady();
     }
+    await this.paced();
+  }
+
+  private paced(): Promise<void> | undefined {
     if (this.loopTurned) {
       this.loopTurned = false;
       this.busySince = this.scheduler.now();
@@ -480,10 +530,12 @@ class Pacer {
       this.watchingLoop = true;
       setImmediate(this.onImmediate);
     }
-    if (this.scheduler.now() - this.busySince >= YIELD_EVERY_MS) {
-      await yieldToEventLoop();
-      this.busySince = this.scheduler.now();
-      this.loopTurned = false;
-    }
+    if (this.scheduler.now() - this.busySince < YIELD_EVERY_MS) return undefined;
+    return yieldToEventLoop().then(this.yielded);
   }
+
+  private readonly yielded = (): void => {
+    this.busySince = this.scheduler.now();
+    this.loopTurned = false;
+  };
 }

@@ -260,9 +260,9 @@ class MemoryLog implements LogStorage {
     return this.messages.slice(index, index + max);
   }
 
-  /** @internal the message at a position that exists. */
-  at(position: number): WalMessage {
-    return this.messages[position] as WalMessage;
+  /** @internal the stored messages, in log order (read-only to readers). */
+  get stored(): readonly WalMessage[] {
+    return this.messages;
   }
 
   close(): void {
@@ -311,17 +311,39 @@ class MergedPositions {
     this.commonIndex = lowerBound(common, start);
   }
 
-  /** The next position, or -1 when neither list has one yet. */
-  next(): number {
-    const own = this.own[this.ownIndex];
-    const common = this.common[this.commonIndex];
-    if (own !== undefined && (common === undefined || own < common)) {
-      this.ownIndex++;
-      return own;
+  /**
+   * The messages at the next positions in log order, at most `max` (none when neither list has
+   * one yet), advancing past them. One pass with the indices in locals: a catch-up of one
+   * vchannel walks a quarter of the log or less, and this is all it does per message.
+   */
+  take(messages: readonly WalMessage[], max: number): WalMessage[] {
+    const own = this.own;
+    const common = this.common;
+    const ownEnd = own.length;
+    const commonEnd = common.length;
+    let ownIndex = this.ownIndex;
+    let commonIndex = this.commonIndex;
+    const batch: WalMessage[] = [];
+    while (batch.length < max) {
+      let position: number;
+      if (ownIndex < ownEnd) {
+        const next = own[ownIndex] as number;
+        if (commonIndex < commonEnd && (common[commonIndex] as number) < next) {
+          position = common[commonIndex++] as number;
+        } else {
+          position = next;
+          ownIndex++;
+        }
+      } else if (commonIndex < commonEnd) {
+        position = common[commonIndex++] as number;
+      } else {
+        break;
+      }
+      batch.push(messages[position] as WalMessage);
     }
-    if (common === undefined) return -1;
-    this.commonIndex++;
-    return common;
+    this.ownIndex = ownIndex;
+    this.commonIndex = commonIndex;
+    return batch;
   }
 }
 
@@ -394,12 +416,6 @@ class VChannelReader extends WaitingReader {
   }
 
   protected take(max: number): WalMessage[] {
-    const batch: WalMessage[] = [];
-    while (batch.length < max) {
-      const position = this.positions.next();
-      if (position < 0) break;
-      batch.push(this.log.at(position));
-    }
-    return batch;
+    return this.positions.take(this.log.stored, max);
   }
 }

@@ -202,6 +202,47 @@ describe('switchableSource', () => {
     out.sub.unsubscribe();
   });
 
+  test.each([1, 2, 3, 4, 5, 6, 7])(
+    'batches of %i: a pass failing after any batch resumes after the last time tick it handed over',
+    async (size) => {
+      wal.appendRaw({ type: 'Insert', timeTick: 1n }); // #1
+      wal.appendRaw({ type: 'TimeTick', timeTick: 2n }); // #2
+      wal.appendRaw({ type: 'Insert', timeTick: 3n }); // #3
+      wal.appendRaw({ type: 'Insert', timeTick: 4n }); // #4
+      wal.appendRaw({ type: 'TimeTick', timeTick: 5n, lastConfirmedId: 3 }); // #5
+      wal.appendRaw({ type: 'Insert', timeTick: 6n }); // #6
+      wal.appendRaw({ type: 'TimeTick', timeTick: 7n }); // #7
+      const ticks = new Set([2, 5, 7]);
+      for (let failAt = 1; (failAt - 1) * size <= 7; failAt++) {
+        const faulty = faultyWal(wal.readOnly(), ({ reader, next }) =>
+          reader === 1 && next === failAt ? 'fail' : undefined,
+        );
+        const out = collect(
+          switchableSource(faulty, { scheduler: clock.scheduler, readBatchSize: size }),
+        );
+        await clock.advance(1000);
+        const handed = Math.min(7, (failAt - 1) * size);
+        const lastTick = [...ticks].filter((id) => id <= handed).pop();
+        // after a handed-over tick: right after it; before any: from the first handed message
+        const resumed =
+          lastTick !== undefined
+            ? DeliverPolicy.startAfter(messageId(lastTick))
+            : handed > 0
+              ? DeliverPolicy.startFrom(messageId(1))
+              : DeliverPolicy.all();
+        expect(faulty.reads).toEqual([DeliverPolicy.all(), resumed]);
+        const replayedFrom = lastTick !== undefined ? lastTick + 1 : 1;
+        const expected = [
+          ...Array.from({ length: handed }, (_, i) => String(i + 1)),
+          ...Array.from({ length: 8 - replayedFrom }, (_, i) => String(replayedFrom + i)),
+        ];
+        expect(out.seen.map((m) => m.id.key)).toEqual(expected);
+        expect(out.errors).toEqual([]);
+        out.sub.unsubscribe();
+      }
+    },
+  );
+
   test('a retry after a time tick keeps a later message with the same tick', async () => {
     wal.appendRaw({ type: 'TimeTick', timeTick: 10n });
     wal.appendRaw({ type: 'Insert', vchannel: 'v1', timeTick: 10n });

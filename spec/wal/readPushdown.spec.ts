@@ -78,6 +78,39 @@ describe('memory WAL read pushdown', () => {
     },
   );
 
+  it.each([1, 2, 3, 5, 8])(
+    'batches of %i split the filtered log exactly, also while both position lists grow between reads',
+    async (size) => {
+      const wal = createMemoryWal({ channel: 'p0', scheduler: new VirtualClock().scheduler });
+      const inits = randomInits(size + 10, 200);
+      const reader = wal.read(DeliverPolicy.all(), { vchannel: 'v1' });
+      const got: WalMessage[] = [];
+      let pending = watch(reader.next(size));
+      for (let written = 0; written < inits.length;) {
+        // a few appends at a time: a batch may end inside a write, at its end, or wait for one
+        const chunk = 1 + (written % 4);
+        for (const init of inits.slice(written, written + chunk)) wal.appendRaw(init);
+        written += chunk;
+        await settle();
+        while (pending.state === 'resolved') {
+          const batch = pending.value ?? [];
+          expect(batch.length).toBeGreaterThan(0);
+          expect(batch.length).toBeLessThanOrEqual(size);
+          got.push(...batch);
+          pending = watch(reader.next(size));
+          await settle();
+        }
+        expect(pending.state).toBe('pending');
+      }
+      const all = await wal.read(DeliverPolicy.all()).next(10_000);
+      expect(ids(got)).toEqual(ids(all.filter((m) => matchesHint(m, 'v1'))));
+      reader.close();
+      await settle();
+      expect(pending.state).toBe('rejected');
+      await wal.close();
+    },
+  );
+
   it('a tailing hinted reader is woken by its vchannel and by common messages, not by others', async () => {
     const wal = createMemoryWal({ channel: 'p0', scheduler: new VirtualClock().scheduler });
     const reader = wal.read(DeliverPolicy.latest(), { vchannel: 'v1' });
