@@ -161,6 +161,11 @@ describe('checkpoints across SIGKILL (sqliteCheckpointStore in the consumer tran
     clearTimeout(timer);
     if (code === 'timeout') last.kill();
     expect({ code, stderr: last.stderr() }).toEqual({ code: 0, stderr: '' });
+    // once END is applied there is nothing left: a run started then (as after a kill that
+    // landed between END's transaction and the exit) applies nothing and exits, not waits
+    const again = startConsumer(logPath, appPath);
+    await until(() => false, again, 'a consumer with nothing left to apply');
+    expect({ code: await again.exited, applied: again.applied() }).toEqual({ code: 0, applied: 0 });
 
     const db = new Database(appPath, { readonly: true });
     const rows = db.prepare('SELECT id, payload FROM rows ORDER BY id').all() as {
