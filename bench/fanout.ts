@@ -11,7 +11,6 @@ import { noopMetrics, type ScannerMetrics } from '../lib/observability/metrics.j
 import { scanWal } from '../lib/scanner/scanWal.js';
 import { openSqliteWal } from '../lib/sqlite/index.js';
 import { createMemoryWal } from '../lib/wal/memoryWal.js';
-import type { ReadableWal } from '../lib/wal/wal.js';
 
 const MiB = 1024 * 1024;
 
@@ -151,35 +150,4 @@ export async function buildVChannelFile(
   const lastTick = await wal.syncTimeTick({ persisted: true });
   await wal.close();
   return { path, lastTick };
-}
-
-/** A view of a WAL whose readers ignore the hint (as a third-party WAL without pushdown). */
-export function withoutPushdown(wal: ReadableWal): ReadableWal {
-  return { channel: wal.channel, accessMode: wal.accessMode, read: (policy) => wal.read(policy) };
-}
-
-/** Catch-up through scanWal of `vchannel` (`''`: everything) on a read-only open, until `last`. */
-export async function sqliteCatchUp(
-  path: string,
-  vchannel: string,
-  last: WalMessage,
-  pushdown: boolean,
-): Promise<number> {
-  const opened = await openSqliteWal(path, { readOnly: true });
-  const wal = pushdown ? opened : withoutPushdown(opened);
-  let delivered = 0;
-  await new Promise<void>((resolve, reject) => {
-    const subscription = scanWal(wal, { vchannel }).subscribe({
-      next: (m) => {
-        delivered++;
-        if (m.type === MessageType.TimeTick && m.timeTick >= last.timeTick) {
-          subscription.unsubscribe();
-          resolve();
-        }
-      },
-      error: reject,
-    });
-  });
-  await opened.close();
-  return delivered;
 }

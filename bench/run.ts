@@ -32,9 +32,9 @@ import type { MemoryWriteAheadBuffer } from '../lib/wal/writeAheadBuffer.js';
 import { runLimit } from './limit.js';
 import { naiveScan } from './naive.js';
 import { tunedRxjsScan } from './tunedRxjs.js';
-import { appendBare, appendWithWriter, readBare, readWithScanWal, scratchDir } from './sqlite.js';
+import { appendBare, appendWithWriter, readBare, scratchDir, sqliteCatchUp } from './sqlite.js';
 import { openSqliteWal } from '../lib/sqlite/index.js';
-import { buildVChannelFile, fanoutRun, sqliteCatchUp, type FanoutResult } from './fanout.js';
+import { buildVChannelFile, fanoutRun, type FanoutResult } from './fanout.js';
 import {
   benchNats,
   catchupFigure,
@@ -602,7 +602,7 @@ async function sqliteSection(): Promise<void> {
       const bareMs = performance.now() - t;
       collectGarbage();
       t = performance.now();
-      delivered = await readWithScanWal(path, built.lastTick);
+      delivered = await sqliteCatchUp(path, built.lastTick);
       const scanMs = performance.now() - t;
       if (r === 0) continue; // warm-up
       bare.push(bareMs);
@@ -719,7 +719,7 @@ async function fanoutSection(): Promise<void> {
       const timedRun = async (vchannel: string, pushdown: boolean): Promise<number> => {
         collectGarbage();
         const start = performance.now();
-        await sqliteCatchUp(path, vchannel, lastTick, pushdown);
+        await sqliteCatchUp(path, lastTick, vchannel, pushdown);
         return performance.now() - start;
       };
       const w = await timedRun('', true);

@@ -16,6 +16,7 @@ import { messageId } from '../lib/message/messageId.js';
 import { tso } from '../lib/message/tso.js';
 import { scanWal } from '../lib/scanner/scanWal.js';
 import { openSqliteWal, type SqliteWal } from '../lib/sqlite/index.js';
+import type { ReadableWal } from '../lib/wal/wal.js';
 import { decodeRecord, encodeRecord } from '../lib/wire/record.js';
 
 /** A fresh temporary directory for one benchmark's files; remove it with the returned function. */
@@ -112,12 +113,26 @@ export function readBare(path: string): number {
   return count;
 }
 
-/** Catch-up through scanWal on a read-only open of the file, until `last` is delivered. */
-export async function readWithScanWal(path: string, last: WalMessage): Promise<number> {
-  const wal = await openSqliteWal(path, { readOnly: true });
+/** A view of a WAL whose readers ignore the hint (as a third-party WAL without pushdown). */
+export function withoutPushdown(wal: ReadableWal): ReadableWal {
+  return { channel: wal.channel, accessMode: wal.accessMode, read: (policy) => wal.read(policy) };
+}
+
+/**
+ * Catch-up through scanWal of `vchannel` (`''`: everything) on a read-only open of the file,
+ * until `last` is delivered; `pushdown: false` reads through {@link withoutPushdown}.
+ */
+export async function sqliteCatchUp(
+  path: string,
+  last: WalMessage,
+  vchannel = '',
+  pushdown = true,
+): Promise<number> {
+  const opened = await openSqliteWal(path, { readOnly: true });
+  const wal = pushdown ? opened : withoutPushdown(opened);
   let delivered = 0;
   await new Promise<void>((resolve, reject) => {
-    const subscription = scanWal(wal).subscribe({
+    const subscription = scanWal(wal, { vchannel }).subscribe({
       next: (m) => {
         delivered++;
         if (m.type === MessageType.TimeTick && m.timeTick >= last.timeTick) {
@@ -128,6 +143,6 @@ export async function readWithScanWal(path: string, last: WalMessage): Promise<n
       error: reject,
     });
   });
-  await wal.close();
+  await opened.close();
   return delivered;
 }
