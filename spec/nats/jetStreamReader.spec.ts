@@ -14,7 +14,7 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { asyncScheduler } from 'rxjs';
 
 import type { WalMessage } from '../../lib/message/message.js';
-import { channelSubjects, openJetStreamWal, type JetStreamWal } from '../../lib/nats/index.js';
+import { channelSubjects, type JetStreamWal } from '../../lib/nats/index.js';
 import {
   classifyDelivery,
   JetStreamReader,
@@ -25,14 +25,9 @@ import { hintedSubjects, supportsMultiSubjectFilters } from '../../lib/nats/subj
 import { silentLogger } from '../../lib/observability/logger.js';
 import { DeliverPolicy } from '../../lib/options/deliverPolicy.js';
 import { rawPayloadCodec } from '../../lib/wire/payloadCodec.js';
-import {
-  describeWithNats,
-  PASSWORD,
-  startNatsServer,
-  USER,
-  type NatsServer,
-} from './support/natsServer.js';
+import { describeWithNats, PASSWORD, USER } from './support/natsServer.js';
 import { ApiSpy } from './support/apiSpy.js';
+import { walsOnOneServer } from './support/walsOnServer.js';
 
 jest.setTimeout(30_000);
 
@@ -118,33 +113,15 @@ describe('the gap rule', () => {
 });
 
 describeWithNats('JetStreamReader on one nats-server', () => {
-  let server: NatsServer;
-  const opened: JetStreamWal[] = [];
-  const open = async (channel: string, readBatchSize?: number): Promise<JetStreamWal> => {
-    const wal = await openJetStreamWal({
-      channel,
-      servers: server.url,
-      connectOptions: { user: USER, pass: PASSWORD },
-      timeTickInterval: '1h',
-      ...(readBatchSize === undefined ? {} : { readBatchSize }),
-    });
-    opened.push(wal);
-    return wal;
-  };
-
-  beforeAll(async () => {
-    server = await startNatsServer('reader');
-  });
-  afterAll(async () => {
-    for (const wal of opened) await wal.close().catch(() => undefined);
-    await server.dispose();
-  });
+  const nats = walsOnOneServer('reader');
+  const open = (channel: string, readBatchSize?: number): Promise<JetStreamWal> =>
+    nats.open(channel, readBatchSize === undefined ? {} : { readBatchSize });
 
   test('looks its consumer up once, not per fetch, and never asks for more than twice readBatchSize', async () => {
     const wal = await open('lookups', 100);
     await fill(wal, 1000, ['v0', 'v1']);
     const last = BigInt((await wal.syncTimeTick({ persisted: true })).id.key);
-    const spy = await ApiSpy.start(server, wal.stream);
+    const spy = await ApiSpy.start(nats.server(), wal.stream);
     const reader = wal.read(DeliverPolicy.all()) as JetStreamReader;
     const seen = await readThrough(reader, last);
     reader.close();
@@ -162,30 +139,12 @@ describeWithNats('JetStreamReader on one nats-server', () => {
 });
 
 describeWithNats('a filtered JetStreamReader on nats-server 2.9', () => {
-  let server: NatsServer;
-  const opened: JetStreamWal[] = [];
-  const open = async (channel: string, connection?: NatsConnection): Promise<JetStreamWal> => {
-    const wal = await openJetStreamWal({
-      channel,
-      ...(connection === undefined
-        ? { servers: server.url, connectOptions: { user: USER, pass: PASSWORD } }
-        : { connection }),
-      timeTickInterval: '1h',
-    });
-    opened.push(wal);
-    return wal;
-  };
-
-  beforeAll(async () => {
-    server = await startNatsServer('filtered');
-  });
-  afterAll(async () => {
-    for (const wal of opened) await wal.close().catch(() => undefined);
-    await server.dispose();
-  });
+  const nats = walsOnOneServer('filtered');
+  const open = (channel: string, connection?: NatsConnection): Promise<JetStreamWal> =>
+    nats.open(channel, connection === undefined ? {} : { connection });
 
   test('a server announcing 2.10.0 gets filter_subjects; a refusal falls back to the whole stream', async () => {
-    const nc = await connect({ servers: server.url, user: USER, pass: PASSWORD });
+    const nc = await connect({ servers: nats.server().url, user: USER, pass: PASSWORD });
     // the same connection, announcing a newer server (the client's own checks still see 2.9.10)
     const newer = new Proxy(nc, {
       get(target, property) {
@@ -238,7 +197,7 @@ describeWithNats('a filtered JetStreamReader on nats-server 2.9', () => {
       logger: silentLogger(),
       release: () => undefined,
     };
-    const spy = await ApiSpy.start(server, wal.stream);
+    const spy = await ApiSpy.start(nats.server(), wal.stream);
     const reader = new JetStreamReader(context, { sequence: 1n }, DeliverPolicy.all(), [subject]);
     try {
       const seen: WalMessage[] = [];

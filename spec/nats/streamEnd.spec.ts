@@ -6,20 +6,15 @@
 import type { Subscription } from 'rxjs';
 
 import { messageId } from '../../lib/message/messageId.js';
-import { openJetStreamWal, type JetStreamWal } from '../../lib/nats/index.js';
+import type { JetStreamWal } from '../../lib/nats/index.js';
 import { STREAM_END_REFRESH_MS, StreamEnd, type StreamPosition } from '../../lib/nats/streamEnd.js';
 import { silentLogger, type Logger } from '../../lib/observability/logger.js';
 import { createInMemoryMetrics } from '../../lib/observability/metrics.js';
 import { scanWal } from '../../lib/scanner/scanWal.js';
 import { VirtualClock } from '../../lib/testing/virtualClock.js';
 import { ApiSpy } from './support/apiSpy.js';
-import {
-  describeWithNats,
-  PASSWORD,
-  startNatsServer,
-  USER,
-  type NatsServer,
-} from './support/natsServer.js';
+import { walsOnOneServer } from './support/walsOnServer.js';
+import { describeWithNats } from './support/natsServer.js';
 
 jest.setTimeout(30_000);
 
@@ -90,32 +85,14 @@ describe('StreamEnd', () => {
 });
 
 describeWithNats('logEnd() of the JetStream WAL', () => {
-  let server: NatsServer;
-  const opened: JetStreamWal[] = [];
-  const open = async (channel: string, readOnly = false): Promise<JetStreamWal> => {
-    const wal = await openJetStreamWal({
-      channel,
-      servers: server.url,
-      connectOptions: { user: USER, pass: PASSWORD },
-      timeTickInterval: '1h',
-      readOnly,
-    });
-    opened.push(wal);
-    return wal;
-  };
-
-  beforeAll(async () => {
-    server = await startNatsServer('logend');
-  });
-  afterAll(async () => {
-    for (const wal of opened) await wal.close().catch(() => undefined);
-    await server.dispose();
-  });
+  const nats = walsOnOneServer('logend');
+  const open = (channel: string, readOnly = false): Promise<JetStreamWal> =>
+    nats.open(channel, { readOnly });
 
   test("the writer's process knows its end at once; a follower learns it from the stream", async () => {
     const wal = await open('ends');
     expect(wal.logEnd()).toBeUndefined();
-    const spy = await ApiSpy.start(server, wal.stream);
+    const spy = await ApiSpy.start(nats.server(), wal.stream);
     const first = await wal.append({ type: 'Insert', vchannel: 'v1' });
     // exact without asking the server: what the writer had acknowledged
     expect(wal.logEnd()).toEqual({ id: first.id, timeTick: first.timeTick });
