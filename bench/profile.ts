@@ -7,7 +7,8 @@
  * ```
  *
  * Contenders: `limit`, `operators`, `scanWal`, `naive` (vchannel v1; BENCH_VCHANNEL='' for W2).
- * Sizes follow BENCH_SCALE like bench/run.ts.
+ * Sizes follow BENCH_SCALE like bench/run.ts. BENCH_GC=1 forces a GC before each run (needs
+ * `--expose-gc`) and BENCH_REWARM=1 adds an untimed run after it, as bench/run.ts times them.
  */
 import { performance } from 'node:perf_hooks';
 
@@ -80,7 +81,10 @@ async function main(): Promise<void> {
         throw new Error(`unknown contender ${contender}`);
     }
   };
+  const gc = process.env.BENCH_GC === '1' ? (globalThis as { gc?: () => void }).gc : undefined;
   for (let r = 0; r < runs; r++) {
+    gc?.();
+    if (process.env.BENCH_REWARM === '1') await once();
     const start = performance.now();
     const delivered = await once();
     process.stdout.write(

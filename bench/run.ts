@@ -196,8 +196,16 @@ interface Timed {
   delivered: number;
 }
 
+/**
+ * Times one run of a contender in its own steady state. The forced GC keeps one contender's garbage
+ * out of the next one's time, but V8 then drops optimized code whose maps and allocation sites it
+ * collected (`--trace-deopt`: "weak objects"), so a run right after it is partly cold: the compiled
+ * limit ran 2–7× slower than alone. An untimed run of the same contender warms it again; the timed
+ * run then pays only its own garbage, as a consumer that runs for ever does.
+ */
 async function timed(run: () => number | Promise<number>): Promise<Timed> {
-  collectGarbage(); // one run's garbage is not the next one's cost
+  collectGarbage();
+  await run();
   const start = performance.now();
   const delivered = await run();
   return { ms: performance.now() - start, delivered };
