@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -182,6 +183,17 @@ describe('rxwal as a child process, on real SQLite files', () => {
     expect(done.stdout).toMatch(/^\S+ {2}Delete v2 @\d+ #\d+ \{why=ttl\} {2}\{"pk":2\}\n$/);
     expect(done.stderr).toBe(
       `rxwal: paused by ${pauseFile} (waiting for "pauseConsumption": false)\nrxwal: resumed by ${pauseFile}\n`,
+    );
+  });
+
+  it('refuses a named pipe as --pause-file with exit 2 instead of blocking on it (issue 9 item 11)', async () => {
+    const fifo = join(dir, 'pause.fifo');
+    execFileSync('mkfifo', [fifo]);
+    // nobody ever writes to the pipe: a read of it would block the whole process for ever
+    const done = await new Rxwal(['scan', db, '--pause-file', fifo]).exitWithin();
+    expect(done).toMatchObject({ code: 2, stdout: '' });
+    expect(done.stderr).toBe(
+      `rxwal: scan: --pause-file ${fifo}: invalid path: is a named pipe (FIFO), not a regular file (or a symlink to one): reading it would block the process (got ${JSON.stringify(fifo)}) (see rxwal scan --help)\n`,
     );
   });
 });

@@ -1,10 +1,10 @@
 /**
- * SQLite files as a hostile operator hands them to `rxwal` (issue 9, items 3, 7, 8 and 9): damaged
- * pages, another application's database, paths that cannot be opened, and several processes
- * creating the same log at once. Real files and real child processes throughout. The specs run
- * as root, who passes every permission check: the permission cases run the child as `nobody`
- * (`setpriv`), the read-only file system is a read-only bind mount in the child's own mount
- * namespace (`unshare --mount`).
+ * SQLite files as a hostile operator hands them to `rxwal` (issue 9, items 2, 3, 7, 8 and 9):
+ * damaged pages, another application's database, paths that cannot be opened, a full disk, and
+ * several processes creating the same log at once. Real files and real child processes
+ * throughout. The specs run as root, who passes every permission check: the permission cases run
+ * the child as `nobody` (`setpriv`), the read-only file system is a read-only bind mount and the
+ * full disk a 512 KiB tmpfs, each in the child's own mount namespace (`unshare --mount`).
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -274,6 +274,30 @@ describe('paths that cannot be opened are not corrupt logs (issue 9, item 8)', (
       const done = await rxwal(['scan', text]);
       expect(done.code).toBe(4);
       expect(done.stderr).toMatch(/is not an rxwal log: is not an SQLite database/);
+    },
+    PROCESS_TIMEOUT,
+  );
+});
+
+describe('a full disk (issue 9, item 2)', () => {
+  it(
+    'rxwal append exits 1 once, without a stack trace, when the disk fills while stdin stays open',
+    async () => {
+      // only a mount point here: the tmpfs exists in the child's namespace alone
+      const disk = sharedDir('small-disk');
+      const line = `${JSON.stringify({ type: 'Insert', vchannel: 'v1', payloadText: 'x'.repeat(20_000) })}\n`;
+      const lines = 60; // 1.2 MB of payloads for 512 KiB
+      const done = await rxwal(['append', join(disk, 'p0.db')], {
+        smallDisk: { dir: disk, size: '512k' },
+        input: line.repeat(lines),
+        keepStdinOpen: true, // the failure must end the command by itself
+        timeoutMs: 60_000,
+      });
+      expect(done.code).toBe(1); // null: killed at the timeout, the command hung
+      expect(done.stderr).toBe('rxwal: database or disk is full\n');
+      // the ids of the lines written before the disk filled, and nothing else
+      expect(done.stdout).toMatch(/^(\d+\n)*$/);
+      expect(done.stdout.split('\n').length - 1).toBeLessThan(lines);
     },
     PROCESS_TIMEOUT,
   );

@@ -167,12 +167,13 @@ describe('rows another process appends to a running writer’s file', () => {
         input: '{"type":"Insert","payload":"from the command"}\n',
       });
       expect(done).toMatchObject({ code: 0, stderr: '' });
+      let deadline: NodeJS.Timeout | undefined;
       await Promise.race([
         ended,
-        new Promise((_, reject) =>
-          setTimeout(() => reject(new Error('the scanner went on silently')), 10_000),
-        ),
-      ]);
+        new Promise((_, reject) => {
+          deadline = setTimeout(() => reject(new Error('the scanner went on silently')), 10_000);
+        }),
+      ]).finally(() => clearTimeout(deadline));
       expect(failure).toBeInstanceOf(FencedError);
       await expect(wal.append(insert('late'))).rejects.toBeInstanceOf(FencedError);
       const inserts = (await wal.read(DeliverPolicy.all()).next(100)).filter(
