@@ -1,13 +1,24 @@
 // `npm run check:package`: the tarball as a user gets it. Packs rxwal (prepack builds it), runs
 // @arethetypeswrong/cli and publint on the tarball, installs it (from npm's cache, offline when
 // it can) into throwaway consumer projects — ESM JS, CommonJS JS, TypeScript `node16`, `bundler`
-// and `module: commonjs` with node10 resolution — imports every subpath, type-checks, runs a
-// small scan and the installed `rxwal --help`. Exits non-zero on the first problem.
+// and `module: commonjs` with node10 resolution — checks the files it holds
+// (scripts/packageContents.mjs), imports every subpath, type-checks, runs a small scan and the
+// installed `rxwal --help`. Exits non-zero on the first problem.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  realpathSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { isBuiltin } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+
+import { packageProblems } from './packageContents.mjs';
 
 const repo = resolve(import.meta.dirname, '..');
 const work = mkdtempSync(join(tmpdir(), 'rxwal-package-'));
@@ -74,6 +85,10 @@ try {
     { cwd: work },
   );
   const modules = join(work, 'node_modules');
+
+  step('the files of the installed package (maps, declarations, bin, LICENSE, CHANGELOG)');
+  const problems = packageProblems(realpathSync(join(modules, 'rxwal')));
+  if (problems.length > 0) throw new Error(`the package's files:\n${problems.join('\n')}`);
   mkdirSync(join(modules, '@types'), { recursive: true });
   symlinkSync(join(repo, 'node_modules', '@types', 'node'), join(modules, '@types', 'node'));
 

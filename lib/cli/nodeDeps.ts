@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
-import { ConfigError } from '../errors.js';
+import { ConfigError, WalError } from '../errors.js';
 import type { CliDeps, CliWal, MetricsExporter, OpenWalOptions } from './deps.js';
 import { MissingWalError, NotAWalError, UsageError } from './errors.js';
 import { isNatsLocation, openNatsLocation } from './natsLocation.js';
@@ -31,9 +31,9 @@ async function openSqliteFile(path: string, options: OpenWalOptions): Promise<Cl
   try {
     sqlite = await import('../sqlite/index.js');
   } catch (err) {
-    throw new Error('the SQLite backend needs better-sqlite3 12: npm install better-sqlite3@12', {
-      cause: err,
-    });
+    // a missing better-sqlite3 already names the accepted range and the install command
+    if (err instanceof WalError && err.code === 'MISSING_PEER') throw err;
+    throw new Error(`the SQLite backend could not be loaded (${String(err)})`, { cause: err });
   }
   const payloadCodec =
     options.payloadCodec === 'json'

@@ -3,6 +3,9 @@ import { dirname } from 'node:path';
 
 import { ConfigError, CorruptRecordError } from '../errors.js';
 
+/** @internal The better-sqlite3 versions rxwal/sqlite accepts (package.json's peer range). */
+export const BETTER_SQLITE3_RANGE = '^12.0.0 || ^13.0.0';
+
 /**
  * Why an SQLite file could not be opened although nothing says it is damaged:
  * - `'permission-denied'`: the file, or its directory, is not readable or writable by this process;
@@ -99,7 +102,7 @@ export function openFailure(path: string, readOnly: boolean, err: unknown): Erro
     return new FileAccessError(
       path,
       'native-binding',
-      `better-sqlite3's native binding could not be loaded (${String(err)}); reinstall better-sqlite3@12 for this Node.js`,
+      `better-sqlite3's native binding could not be loaded (${String(err)}); build it for this Node.js: npm rebuild better-sqlite3, or npm install better-sqlite3@'${BETTER_SQLITE3_RANGE}'`,
       { cause: err },
     );
   }

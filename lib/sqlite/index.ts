@@ -1,6 +1,6 @@
 /**
- * rxwal/sqlite — a durable, embedded WAL in one SQLite file (better-sqlite3 12.x, an optional
- * peer dependency).
+ * rxwal/sqlite — a durable, embedded WAL in one SQLite file (better-sqlite3 `^12.0.0 || ^13.0.0`,
+ * an optional peer dependency; 13 needs Node 22 or later).
  *
  * @example
  * ```ts

@@ -4,7 +4,7 @@ import { loadPeer } from '../internal/loadPeer.js';
 
 import { ConfigError } from '../errors.js';
 import { WIRE_FORMAT_VERSION } from '../wire/record.js';
-import { corruptionOf, openFailure } from './fileErrors.js';
+import { BETTER_SQLITE3_RANGE, corruptionOf, openFailure } from './fileErrors.js';
 import { migrateToVersion2 } from './vchannelIndex.js';
 
 /** The schema version this rxwal writes and reads (`PRAGMA user_version`). */
@@ -19,7 +19,7 @@ export type SqliteDatabase = BetterSqlite3.Database;
 /** better-sqlite3, loaded when `rxwal/sqlite` is: a missing peer fails with what to install. */
 const Database = loadPeer<typeof BetterSqlite3>({
   name: 'better-sqlite3',
-  range: '^12.0.0 || ^13.0.0',
+  range: BETTER_SQLITE3_RANGE,
   neededBy: 'rxwal/sqlite',
 });
 

@@ -1,5 +1,44 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
 import { WalError } from '../../lib/errors.js';
 import { loadPeer } from '../../lib/internal/loadPeer.js';
+import { REPO } from './bundles.js';
+
+/**
+ * Runs the real `rxwal` command (through tsx) in a process where `require('better-sqlite3')`
+ * fails as it does when the package is not installed.
+ */
+function rxwalWithoutSqlite(
+  dir: string,
+  args: string[],
+  input: string,
+): Promise<{ code: number | null; stderr: string }> {
+  const hide = join(dir, 'hideBetterSqlite3.cjs');
+  writeFileSync(
+    hide,
+    `const Module = require('node:module');
+const resolve = Module._resolveFilename;
+Module._resolveFilename = function (request, ...rest) {
+  if (request === 'better-sqlite3') {
+    throw Object.assign(new Error("Cannot find module 'better-sqlite3'"), { code: 'MODULE_NOT_FOUND' });
+  }
+  return resolve.call(this, request, ...rest);
+};
+`,
+  );
+  return new Promise((done) => {
+    const child = execFile(
+      process.execPath,
+      ['--require', hide, '--import', 'tsx', join(REPO, 'lib/cli/main.ts'), ...args],
+      { cwd: REPO, encoding: 'utf8' },
+      (err, _stdout, stderr) => done({ code: err === null ? 0 : (child.exitCode ?? 1), stderr }),
+    );
+    child.stdin?.end(input);
+  });
+}
 
 const missing = { name: 'rxwal-no-such-peer', range: '^1.0.0', neededBy: 'rxwal/test' };
 
@@ -49,4 +88,21 @@ describe('loadPeer (optional peer dependencies)', () => {
       }),
     ).toThrow(/could not load rxwal-no-such-peer \(Cannot find module 'bindings'\)/);
   });
+
+  it('the rxwal command without better-sqlite3 names the accepted range and the install command', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rxwal-no-sqlite-'));
+    try {
+      const { code, stderr } = await rxwalWithoutSqlite(
+        dir,
+        ['append', join(dir, 'log.sqlite')],
+        '{"type":"Insert","vchannel":"v1"}\n',
+      );
+      expect([code, stderr]).toEqual([
+        1,
+        "rxwal: rxwal/sqlite needs better-sqlite3 ^12.0.0 || ^13.0.0, an optional peer dependency of rxwal that is not installed: npm install better-sqlite3@'^12.0.0 || ^13.0.0'\n",
+      ]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 30_000);
 });

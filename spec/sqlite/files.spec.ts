@@ -258,6 +258,10 @@ describe('paths that cannot be opened are not corrupt logs (issue 9, item 8)', (
         const done = await rxwal(args, { preload, input: '{"type":"Insert"}\n' });
         expect({ args, code: done.code }).toEqual({ args, code: 1 });
         expect(done.stderr).toMatch(/better-sqlite3's native binding could not be loaded/);
+        // the remedy names rebuilding and the accepted versions, not one major
+        expect(done.stderr).toContain(
+          "build it for this Node.js: npm rebuild better-sqlite3, or npm install better-sqlite3@'^12.0.0 || ^13.0.0'\n",
+        );
       }
     },
     PROCESS_TIMEOUT,
