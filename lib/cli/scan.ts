@@ -269,32 +269,45 @@ async function scanOpenWal(
       : { checkpoint: { store: fileCheckpointStore(plan.checkpointFile) } }),
   });
   const out = new LineWriter(deps.stdout, () => bar?.clear());
-  const stops: Promise<void>[] = [aborted(deps.signal)];
-  if (!plan.follow) stops.push(progress.caughtUp);
-  await printUntil(scanner, out, plan, Promise.race(stops), (m) => progress.delivered(m));
+  await printUntil(
+    scanner,
+    out,
+    plan,
+    { now: aborted(deps.signal), ...(plan.follow ? {} : { atEnd: progress.caughtUp }) },
+    (m) => progress.delivered(m),
+  );
 }
 
 const STOP: unique symbol = Symbol('stop');
 
 /**
- * Prints delivered messages until `stop` resolves, taking first every message the scanner has
- * already delivered: when the end is reached, every message released by then is waiting in the
- * scanner's queue and its `next()` resolves at once, before `stop` is looked at.
+ * Prints delivered messages until a stop. `atEnd` (the log's end reached, without `--follow`)
+ * first takes every message the scanner has already delivered: every message released by then is
+ * waiting in the scanner's queue and its `next()` resolves at once, before the stop is looked at.
+ * `now` (Ctrl-C, SIGTERM) stops after the line being printed: a catch-up keeps the queue full, so
+ * draining it would print the whole backlog first. Either way the last printed message has been
+ * handed back (its `next()` was asked), so a `--checkpoint` file saves it.
  */
 async function printUntil(
   scanner: AsyncIterable<WalMessage>,
   out: LineWriter,
   { format, timeTicks, filters }: Pick<ScanPlan, 'format' | 'timeTicks' | 'filters'>,
-  stop: Promise<void>,
+  stop: { readonly now: Promise<void>; readonly atEnd?: Promise<void> },
   onDelivered: (m: WalMessage) => void = () => undefined,
 ): Promise<void> {
-  const stopped = stop.then((): typeof STOP => STOP);
+  let stopNow = false;
+  const now = stop.now.then((): typeof STOP => {
+    stopNow = true;
+    return STOP;
+  });
+  const stopped =
+    stop.atEnd === undefined ? now : Promise.race([now, stop.atEnd.then((): typeof STOP => STOP)]);
   const typesOnly = filters.some((filter) => filter.kind === 'messageType');
   const messages = scanner[Symbol.asyncIterator]();
   try {
     while (!out.closed) {
       const pending = messages.next();
-      const result = await Promise.race([pending, stopped]);
+      const result = stopNow ? STOP : await Promise.race([pending, stopped]);
       if (result === STOP) {
         pending.catch(() => undefined); // the scanner closes below; its answer no longer matters
         return;

@@ -1,4 +1,4 @@
-import { of, repeat, take, throwError, NEVER, EMPTY, type Observable } from 'rxjs';
+import { of, repeat, take, tap, throwError, NEVER, EMPTY, type Observable } from 'rxjs';
 import type { TestScheduler } from 'rxjs/testing';
 
 import { checkpointOf, type Checkpoint } from '../../lib/checkpoint/checkpoint.js';
@@ -57,16 +57,14 @@ describe('resumeAfter', () => {
     expect(errors).toHaveLength(1);
   });
 
-  test('stops a synchronous source when unsubscribed, and starts fresh on re-subscription', () => {
+  test('should stop listening to a synchronous observable when unsubscribed, and starts fresh on re-subscription', () => {
     let emitted = 0;
-    const source = of(m.a, m.b, m.c, m.u) as Observable<WalMessage>;
+    const source = (of(m.a, m.b, m.c, m.u) as Observable<WalMessage>).pipe(tap(() => emitted++));
     const got: string[] = [];
-    source.pipe(resumeAfter(at('a')), take(1), repeat(2)).subscribe((x) => {
-      emitted++;
-      got.push(x.id.key);
-    });
+    source.pipe(resumeAfter(at('a')), take(1), repeat(2)).subscribe((x) => got.push(x.id.key));
     expect(got).toEqual(['7', '7']);
-    expect(emitted).toBe(2);
+    // each subscription: a (dropped), then b, where take(1) unsubscribes; c and u never emitted
+    expect(emitted).toBe(4);
   });
 
   test('rejects a bad checkpoint with a ConfigError naming resumeFrom', () => {

@@ -12,6 +12,7 @@ import { BehaviorSubject, type Subscription } from 'rxjs';
 
 import {
   checkpointOf,
+  comparePosition,
   decodeCheckpoint,
   encodeCheckpoint,
 } from '../../lib/checkpoint/checkpoint.js';
@@ -599,6 +600,7 @@ async function runRawCase(c: RawCase, options: RawLogOptions, pushdown = true): 
   const all = [...first, ...rest];
   expect(dataOf(all).map(describeMessage)).toEqual(model.delivered);
   if (c.resume?.viaCheckpoint !== true) expectRemainder(run, rest, model);
+  else expectResumedAfter(run, model);
   expectTicksNeverDecrease(first);
   expectTicksNeverDecrease(rest);
   expectNoIdTwice(dataOf(all));
@@ -633,6 +635,28 @@ function expectRemainder(run: Run, rest: readonly WalMessage[], model: ModelResu
   const cp = run.checkpoint.timeTick;
   const remainder = model.delivered.filter((_, i) => (model.deliveredTicks[i] as bigint) > cp);
   expect(dataOf(rest).map(describeMessage)).toEqual(remainder);
+}
+
+/**
+ * After `resumeFrom: checkpointOf(last)`: the resumed scanner delivers nothing at or before
+ * `last` in (tick, id) order — time ticks included — and, given the model (raw logs, where no
+ * tick depends on timing), the two scanners' time ticks together are the full scan's.
+ */
+function expectResumedAfter(run: Run, model: ModelResult | undefined): void {
+  const last = run.checkpoint;
+  if (last === undefined) return;
+  const cp = checkpointOf(last);
+  const [first = [], rest = []] = run.delivered;
+  const early = rest.filter((m) => comparePosition(m, cp) <= 0).map(describeMessage);
+  expect({ atOrBefore: describeMessage(last), early }).toEqual({
+    atOrBefore: describeMessage(last),
+    early: [],
+  });
+  if (model === undefined) return;
+  const ticks = new Set(
+    [...first, ...rest].filter((m) => m.type === 'TimeTick').map((m) => m.timeTick),
+  );
+  expect([...ticks]).toEqual(model.timeTicks);
 }
 
 interface WriterCase {
@@ -684,6 +708,7 @@ async function runWriterCase(
   const all = [...first, ...rest];
   expect(dataOf(all).map(describeMessage)).toEqual(model.delivered);
   if (c.resume?.viaCheckpoint !== true) expectRemainder(run, rest, model);
+  else expectResumedAfter(run, undefined);
   expectTicksNeverDecrease(first);
   expectTicksNeverDecrease(rest);
   expectNoIdTwice(dataOf(all));

@@ -3,6 +3,7 @@ import { Writable } from 'node:stream';
 import pino from 'pino';
 import { BehaviorSubject, firstValueFrom, toArray, take } from 'rxjs';
 
+import { checkpointOf } from '../../lib/checkpoint/checkpoint.js';
 import { ConfigError } from '../../lib/errors.js';
 import { isTxnMessage, type WalMessage } from '../../lib/message/message.js';
 import {
@@ -131,6 +132,56 @@ describe('scanWal', () => {
     expect(out.seen).toEqual(['Insert v1 @104 #6', 'TimeTick @105 #7']);
     expect(metrics.snapshot().bytes.txnBuffer).toBe(0); // still subscribed: nothing held
     out.unsubscribe();
+  });
+
+  test('resumeFrom: keepalive-Infinity transactions committed at or before the checkpoint are dropped whole and leave nothing buffered', async () => {
+    // two interleaved transactions that never expire; the checkpoints are the first Txn and the
+    // time tick after it, whose last-confirmed ids go back to the begins still open then
+    const txn7 = { txnId: 7n, keepalive: Infinity };
+    const txn8 = { txnId: 8n, keepalive: Infinity };
+    wal.appendRaw({ type: 'TimeTick', timeTick: 100n });
+    wal.appendRaw({ type: 'BeginTxn', vchannel: 'v1', timeTick: 101n, txn: txn7 }); // #2
+    wal.appendRaw({ type: 'Insert', vchannel: 'v1', timeTick: 101n, txn: txn7, size: 100 });
+    wal.appendRaw({ type: 'BeginTxn', vchannel: 'v1', timeTick: 102n, txn: txn8 }); // #4
+    wal.appendRaw({ type: 'Insert', vchannel: 'v1', timeTick: 102n, txn: txn8, size: 50 });
+    wal.appendRaw({
+      type: 'CommitTxn',
+      vchannel: 'v1',
+      timeTick: 103n,
+      txn: txn7,
+      lastConfirmedId: 2,
+    });
+    wal.appendRaw({ type: 'TimeTick', timeTick: 104n, lastConfirmedId: 4 }); // #7
+    wal.appendRaw({
+      type: 'CommitTxn',
+      vchannel: 'v1',
+      timeTick: 105n,
+      txn: txn8,
+      lastConfirmedId: 4,
+    });
+    wal.appendRaw({ type: 'TimeTick', timeTick: 106n });
+    const full = await firstValueFrom(
+      scanWal(wal, { vchannel: 'v1', scheduler: clock.scheduler }).pipe(take(5), toArray()),
+    );
+    expect(full.map((m) => `${m.type} #${m.id.key}`)).toEqual([
+      'TimeTick #1',
+      'Txn #6',
+      'TimeTick #7',
+      'Txn #8',
+      'TimeTick #9',
+    ]);
+    for (const k of [1, 2]) {
+      const metrics = createInMemoryMetrics();
+      const cp = checkpointOf(full[k] as WalMessage);
+      const out = collect(
+        scanWal(wal, { vchannel: 'v1', resumeFrom: cp, scheduler: clock.scheduler, metrics }),
+      );
+      await clock.advance(5);
+      expect(out.seen).toEqual(full.slice(k + 1).map(formatWalMessage));
+      // still subscribed: transaction 7, re-read from its begin, was assembled and dropped
+      expect(metrics.snapshot().bytes).toEqual({ pendingQueue: 0, reorderBuffer: 0, txnBuffer: 0 });
+      out.unsubscribe();
+    }
   });
 
   test('a paused scanner is counted as catch-up from its subscription, so paused ≤ scanners (issue 9 item 18)', async () => {
