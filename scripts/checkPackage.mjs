@@ -110,6 +110,17 @@ try {
     if (seen !== 'Insert:a Delete:c') throw new Error('scan delivered ' + seen);
     const notation = Object.keys(testing.walMessages({ a: 'ins v1 @1' })).join();
     if (notation !== 'a') throw new Error('rxwal/testing: ' + notation);
+    // a whole scanner in virtual time over a scripted WAL: the first read fails, the retry reads
+    const clock = new testing.VirtualClock();
+    const scripted = testing.scriptedWal('(#at)', { a: 'ins v1 @1', t: 'tt @2' }, { scheduler: clock.scheduler });
+    const replayed = [];
+    const scanning = rxwal.scanWal(scripted, { scheduler: clock.scheduler }).subscribe((m) => replayed.push(m.type));
+    await clock.advance(200);
+    scanning.unsubscribe();
+    scripted.close();
+    if (replayed.join() !== 'Insert,TimeTick' || scripted.reads.length !== 2) {
+      throw new Error('rxwal/testing VirtualClock + scriptedWal: ' + replayed.join() + ', reads: ' + scripted.reads.length);
+    }
   `;
   const peerFailures = `
     for (const [subpath, peer] of [['rxwal/sqlite', 'better-sqlite3 ^12.0.0 || ^13.0.0'], ['rxwal/prometheus', 'prom-client ^15.0.0']]) {
@@ -182,7 +193,7 @@ const load = async (id) => require(id);
 `,
   };
   const imports = `import { createMemoryWal, scanWal, WalError, type Logger, type WalMessage } from 'rxwal';
-import { createWalTestScheduler } from 'rxwal/testing';
+import { createWalTestScheduler, scriptedWal, VirtualClock, type ScriptedWal } from 'rxwal/testing';
 import { openSqliteWal, type SqliteWalOptions } from 'rxwal/sqlite';
 import { prometheusMetrics } from 'rxwal/prometheus';
 `;
@@ -191,6 +202,10 @@ export async function firstTypes(logger: Logger): Promise<WalMessage[]> {
   const wal = createMemoryWal({ channel: 'p0', logger });
   const options: SqliteWalOptions = { channel: 'p0' };
   void [createWalTestScheduler, openSqliteWal, prometheusMetrics, options];
+  const clock = new VirtualClock();
+  const scripted: ScriptedWal = scriptedWal('a', { a: 'tt @1' }, { scheduler: clock.scheduler });
+  await clock.advance(1);
+  scripted.close();
   const seen: WalMessage[] = [];
   scanWal(wal, { vchannel: 'v1', logger }).subscribe((m) => seen.push(m));
   const err: unknown = new Error('x');

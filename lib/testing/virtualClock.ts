@@ -35,7 +35,7 @@ export function settle(): Promise<void> {
  *
  * Pass {@link VirtualClock.scheduler} everywhere a `scheduler` option is taken. Nothing here
  * depends on a test framework: it works the same under jest, vitest and `node --test` (the
- * project's own suite runs it under `node --test` too). Real timers (`setTimeout`) are not
+ * project's own suite runs it under all three). Real timers (`setTimeout`) are not
  * touched; only work scheduled on `scheduler` moves with virtual time.
  *
  * @example
@@ -71,7 +71,9 @@ export class VirtualClock {
    * Moves virtual time forward by `ms`, in steps of `stepMs`: each step runs every timer due up
    * to the step's end, then settles promises, so a timer scheduled by a promise callback during
    * a step still runs at its own virtual time. Smaller steps are finer (a timer due at 3 ms
-   * runs at 3 ms with `stepMs = 1`); larger ones are faster for long spans.
+   * runs at 3 ms with `stepMs = 1`); larger ones are faster for long spans. Promise callbacks
+   * run once the step's timers have, with `now()` at the step's end: a read that a 149.5 ms
+   * backoff timer wakes through a promise sees 150 with `stepMs = 1`.
    *
    * @param ms how far to move, ≥ 0
    * @param stepMs the step, > 0; default 1

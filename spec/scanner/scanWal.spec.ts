@@ -12,12 +12,12 @@ import {
   type ScannerMetrics,
 } from '../../lib/observability/metrics.js';
 import { DeliverFilter } from '../../lib/options/deliverFilter.js';
+import { messageId } from '../../lib/message/messageId.js';
 import { DeliverPolicy } from '../../lib/options/deliverPolicy.js';
 import { scanWal } from '../../lib/scanner/scanWal.js';
 import { formatWalMessage } from '../../lib/testing/notation.js';
 import { createMemoryWal, type MemoryWal } from '../../lib/wal/memoryWal.js';
-import type { ReadableWal } from '../../lib/wal/wal.js';
-import { settle, VirtualClock } from '../../lib/testing/index.js';
+import { scriptedWal, settle, VirtualClock } from '../../lib/testing/index.js';
 
 describe('scanWal', () => {
   let clock: VirtualClock;
@@ -338,21 +338,63 @@ describe('scanWal', () => {
   });
 
   test('T-SA-1 through scanWal: read errors retried, unsubscribe is clean', async () => {
-    let reads = 0;
-    const failing: ReadableWal = {
-      channel: 'p9',
-      accessMode: 'ro',
-      read: () => {
-        reads++;
-        throw new Error('read error');
-      },
-    };
+    // every read fails ("#" each), far more often than two virtual seconds of backoff can use
+    const failing = scriptedWal(`(${'#'.repeat(50)})`, {}, { scheduler: clock.scheduler });
     const out = collect(scanWal(failing, { vchannel: 'test', scheduler: clock.scheduler }));
     await clock.advance(2000);
-    expect(reads).toBeGreaterThan(2);
+    // 0, then waits of 100, 200, 400 ms ±50 %: the fourth retry is due by 1,050 ms at the latest
+    expect(failing.reads.length).toBeGreaterThanOrEqual(4);
+    expect(failing.reads.every((read) => read.policy.kind === 'all')).toBe(true); // nothing read
+    expect(clock.pendingTimers).toBe(1); // backing off
     out.unsubscribe();
     expect(out.errors).toEqual([]);
     expect(clock.pendingTimers).toBe(0); // the backoff timer was released
+    failing.close();
+  });
+
+  test('a read error, a stream end and an eviction in one script: every message once, in tick order', async () => {
+    const scripted = scriptedWal(
+      '(abt) 10ms (#|cs!) 10ms (du)', // at 15 ms: two faults, two messages, an eviction
+      {
+        a: 'ins v1 @2',
+        b: 'ins v1 @1',
+        t: 'tt @3',
+        c: 'ins v1 @4',
+        s: 'tt @5',
+        d: 'ins v1 @6',
+        u: 'tt @7',
+      },
+      { writeAheadBuffer: true, scheduler: clock.scheduler },
+    );
+    const out = collect(scanWal(scripted, { scheduler: clock.scheduler }));
+    await clock.advance(1000);
+    expect(out.seen).toEqual([
+      'Insert v1 @1 #2',
+      'Insert v1 @2 #1',
+      'TimeTick @3 #3',
+      'Insert v1 @4 #4',
+      'TimeTick @5 #5',
+      'Insert v1 @6 #6',
+      'TimeTick @7 #7',
+    ]);
+    expect(out.errors).toEqual([]);
+    // the eviction sent the tailing scanner back to the log at 15 ms; that read failed ("#"),
+    // the next one's stream ended ("|"), the third caught up and the scanner tailed again
+    const reads = scripted.reads;
+    expect(reads.map((read) => read.policy)).toEqual([
+      DeliverPolicy.all(),
+      DeliverPolicy.startFrom(messageId(3)),
+      DeliverPolicy.startFrom(messageId(3)),
+      DeliverPolicy.startFrom(messageId(3)),
+    ]);
+    const [, evicted = 0, afterFail = 0, afterEnd = 0] = reads.map((read) => read.at);
+    expect(evicted).toBe(15);
+    expect(afterFail - evicted).toBeGreaterThanOrEqual(50); // 100 ms ±50 %
+    expect(afterFail - evicted).toBeLessThanOrEqual(150);
+    expect(afterEnd - afterFail).toBeGreaterThanOrEqual(100); // 200 ms ±50 %
+    expect(afterEnd - afterFail).toBeLessThanOrEqual(300);
+    out.unsubscribe();
+    scripted.close();
   });
 
   test('pipes like any Observable and re-subscribes fresh', async () => {

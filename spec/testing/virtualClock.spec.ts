@@ -107,4 +107,22 @@ describe('rxwal/testing without jest', () => {
     expect(run.stdout).toMatch(/^# fail 0$/m);
     expect(run.status).toBe(0);
   }, 60_000);
+
+  it('runs under vitest (spec/testing/vitest/virtualClock.test.ts)', () => {
+    const run = spawnSync(
+      process.execPath,
+      [
+        join('node_modules', 'vitest', 'vitest.mjs'),
+        'run',
+        '--dir',
+        join('spec', 'testing', 'vitest'),
+        '--reporter=tap-flat',
+      ],
+      { cwd: root, encoding: 'utf8', timeout: 60_000 },
+    );
+    expect(run.stdout).toMatch(/^1\.\.3$/m);
+    expect(run.stdout.match(/^ok \d+ - .* under vitest/gm)).toHaveLength(3);
+    expect(run.stdout).not.toMatch(/^not ok/m);
+    expect(run.status).toBe(0);
+  }, 60_000);
 });
