@@ -1,25 +1,27 @@
 /**
  * A binary min-heap ordered by a bigint key, stable: equal keys come out in insertion order.
- * Keys and values live in parallel arrays, so a push allocates nothing beyond array growth.
+ * Keys and values live in parallel arrays that keep their length while the heap drains, so a
+ * heap that fills and empties once per time-tick window allocates nothing in its steady state.
  */
 export class StableHeap<T> {
   private keys: bigint[] = [];
   private seqs: number[] = [];
-  private values: T[] = [];
+  private values: (T | undefined)[] = [];
+  private count = 0;
   private nextSeq = 0;
 
   get size(): number {
-    return this.values.length;
+    return this.count;
   }
 
   /** The smallest key, or undefined when empty. */
   peekKey(): bigint | undefined {
-    return this.keys[0];
+    return this.count === 0 ? undefined : this.keys[0];
   }
 
   /** The value with the smallest key, or undefined when empty. */
   peek(): T | undefined {
-    return this.values[0];
+    return this.count === 0 ? undefined : this.values[0];
   }
 
   push(key: bigint, value: T): void {
@@ -27,17 +29,14 @@ export class StableHeap<T> {
     const seqs = this.seqs;
     const values = this.values;
     const seq = this.nextSeq++;
-    let i = values.length;
-    keys.push(key);
-    seqs.push(seq);
-    values.push(value);
+    let i = this.count++;
     while (i > 0) {
       const parent = (i - 1) >> 1;
       const parentKey = keys[parent] as bigint;
       if (parentKey < key || (parentKey === key && (seqs[parent] as number) < seq)) break;
       keys[i] = parentKey;
       seqs[i] = seqs[parent] as number;
-      values[i] = values[parent] as T;
+      values[i] = values[parent];
       i = parent;
     }
     keys[i] = key;
@@ -47,18 +46,19 @@ export class StableHeap<T> {
 
   /** Removes and returns the value with the smallest key (the oldest among equals). */
   pop(): T | undefined {
-    const values = this.values;
-    const n = values.length;
-    if (n === 0) return undefined;
-    const top = values[0] as T;
+    if (this.count === 0) return undefined;
     const keys = this.keys;
     const seqs = this.seqs;
-    const lastKey = keys.pop() as bigint;
-    const lastSeq = seqs.pop() as number;
-    const lastValue = values.pop() as T;
-    const size = n - 1;
+    const values = this.values;
+    const top = values[0] as T;
+    const size = --this.count;
+    const lastKey = keys[size] as bigint;
+    const lastSeq = seqs[size] as number;
+    const lastValue = values[size];
+    values[size] = undefined; // the heap no longer holds it
     if (size === 0) {
       this.nextSeq = 0; // sequences only need to order what is in the heap together
+      if (keys.length > SHRINK_ABOVE) this.clear(); // let a burst's arrays go
       return top;
     }
     let i = 0;
@@ -80,7 +80,7 @@ export class StableHeap<T> {
       if (lastKey < childKey || (lastKey === childKey && lastSeq < (seqs[child] as number))) break;
       keys[i] = childKey;
       seqs[i] = seqs[child] as number;
-      values[i] = values[child] as T;
+      values[i] = values[child];
       i = child;
     }
     keys[i] = lastKey;
@@ -91,13 +91,17 @@ export class StableHeap<T> {
 
   /** Every value, in no particular order. */
   toArray(): T[] {
-    return this.values.slice();
+    return this.values.slice(0, this.count) as T[];
   }
 
   clear(): void {
     this.keys = [];
     this.seqs = [];
     this.values = [];
+    this.count = 0;
     this.nextSeq = 0;
   }
 }
+
+/** An emptied heap keeps arrays up to this length for the next window; longer ones are dropped. */
+const SHRINK_ABOVE = 4096;
