@@ -5,8 +5,6 @@ import { StableHeap } from './heap.js';
 /** Why {@link ReorderBuffer.push} refused a message. */
 export type ReorderRejection = 'violation' | 'duplicate';
 
-const NOTHING: readonly WalMessage[] = Object.freeze([]);
-
 /**
  * The reorder buffer of reference § 4.4: messages wait in a heap by tick until a time tick
  * releases every message at or below it, in tick order (arrival order among equal ticks).
@@ -47,19 +45,33 @@ export class ReorderBuffer<P = unknown> {
     return undefined;
   }
 
-  /** Removes and returns, in tick order, every message with tick ≤ `tt`. */
-  popUntil(tt: TimeTick): readonly WalMessage<P>[] {
+  /**
+   * A time tick `tt` arrived: raises `lastPopTimeTick` to it (never lowers it). Then
+   * {@link popAtMost}(`tt`) hands out the messages it releases.
+   */
+  release(tt: TimeTick): void {
     if (tt > this.lastPop) this.lastPop = tt;
+  }
+
+  /**
+   * Removes and returns the next message with tick ≤ `tt` in tick order, or undefined when none
+   * waits: one at a time, so an operator emits each without building an array per time tick.
+   */
+  popAtMost(tt: TimeTick): WalMessage<P> | undefined {
     const heap = this.heap;
     const top = heap.peekKey();
-    if (top === undefined || top > tt) return NOTHING as readonly WalMessage<P>[];
+    if (top === undefined || top > tt) return undefined;
+    const m = heap.pop() as WalMessage<P>;
+    this.ids.delete(m.id.key);
+    this.totalBytes -= m.size;
+    return m;
+  }
+
+  /** Removes and returns, in tick order, every message with tick ≤ `tt`. */
+  popUntil(tt: TimeTick): readonly WalMessage<P>[] {
+    this.release(tt);
     const released: WalMessage<P>[] = [];
-    while (heap.size > 0 && (heap.peekKey() as bigint) <= tt) {
-      const m = heap.pop() as WalMessage<P>;
-      this.ids.delete(m.id.key);
-      this.totalBytes -= m.size;
-      released.push(m);
-    }
+    for (let m = this.popAtMost(tt); m !== undefined; m = this.popAtMost(tt)) released.push(m);
     return released;
   }
 

@@ -57,16 +57,18 @@ export function reorderUntilTick<M extends WalMessage>(
               }
               return;
             }
-            const held = buffer.bytes;
-            const released = buffer.popUntil(m.timeTick);
-            if (released.length > 0) {
-              metrics.addReorderBufferBytes(buffer.bytes - held);
-              for (const r of released) {
-                if (subscriber.closed) return;
-                subscriber.next(r as M);
-              }
+            const tt = m.timeTick;
+            buffer.release(tt);
+            // Emitted as popped; the gauge learns the released bytes once, before any return
+            // (an unsubscribe mid-release clears and counts the rest itself).
+            let releasedBytes = 0;
+            for (let r = buffer.popAtMost(tt); r !== undefined; r = buffer.popAtMost(tt)) {
+              releasedBytes += r.size;
+              subscriber.next(r as M);
+              if (subscriber.closed) break;
             }
-            subscriber.next(m);
+            if (releasedBytes !== 0) metrics.addReorderBufferBytes(-releasedBytes);
+            if (!subscriber.closed) subscriber.next(m);
             return;
           }
           const rejection = buffer.push(m);
