@@ -1,9 +1,14 @@
-import { Observable, type MonoTypeOperatorFunction, type SchedulerLike } from 'rxjs';
+import {
+  Observable,
+  type MonoTypeOperatorFunction,
+  type SchedulerLike,
+  type Subscriber,
+} from 'rxjs';
 
 import { MessageType, type WalMessage } from '../message/message.js';
 import { sequenceOf } from '../message/messageId.js';
 import { tso } from '../message/tso.js';
-import { subscribeLinked } from '../internal/linkedObserver.js';
+import { LinkedSubscriber } from '../internal/linkedObserver.js';
 import type { LogEnd, ReadableWal } from '../wal/wal.js';
 import { noopMetrics, type ScannerInfo, type ScannerLag, type ScannerMetrics } from './metrics.js';
 
@@ -41,19 +46,38 @@ export function reportLag<M extends WalMessage>(
     if (metrics === noopMetrics || metrics.observeLag === undefined || wal.logEnd === undefined)
       return source;
     return new Observable<M>((subscriber) => {
-      let nextReportAt = -Infinity;
-      subscribeLinked(source, subscriber, {
-        next(m) {
-          subscriber.next(m);
-          // no timer (a scanner that never fails starts none): a burst of deliveries ends with
-          // the time tick that released it, and that tick is reported
-          const now = scheduler.now();
-          if (now < nextReportAt && m.type !== MessageType.TimeTick) return;
-          nextReportAt = now + LAG_REPORT_INTERVAL_MS;
-          const end = wal.logEnd?.();
-          if (end !== undefined) metrics.observeLag?.(scanner(), lagBehind(m, end));
-        },
-      });
+      new LagSubscriber(subscriber, wal, scanner, metrics, scheduler).linkTo(source);
     });
   };
+}
+
+/** One subscription of {@link reportLag}: its own `next`, see {@link LinkedSubscriber}. */
+class LagSubscriber<M extends WalMessage> extends LinkedSubscriber<M> {
+  private nextReportAt = -Infinity;
+
+  constructor(
+    destination: Subscriber<M>,
+    private readonly wal: ReadableWal,
+    private readonly scanner: () => ScannerInfo,
+    private readonly metrics: ScannerMetrics,
+    private readonly scheduler: SchedulerLike,
+  ) {
+    super(destination);
+  }
+
+  next(m: M): void {
+    if (this.closed) return;
+    try {
+      this.destination.next(m);
+      // no timer (a scanner that never fails starts none): a burst of deliveries ends with
+      // the time tick that released it, and that tick is reported
+      const now = this.scheduler.now();
+      if (now < this.nextReportAt && m.type !== MessageType.TimeTick) return;
+      this.nextReportAt = now + LAG_REPORT_INTERVAL_MS;
+      const end = this.wal.logEnd?.();
+      if (end !== undefined) this.metrics.observeLag?.(this.scanner(), lagBehind(m, end));
+    } catch (err) {
+      this.error(err);
+    }
+  }
 }

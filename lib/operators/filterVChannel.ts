@@ -1,10 +1,10 @@
-import { Observable, type MonoTypeOperatorFunction } from 'rxjs';
+import { Observable, type MonoTypeOperatorFunction, type Subscriber } from 'rxjs';
 
 import { ConfigError } from '../errors.js';
 import { MessageType, type WalMessage } from '../message/message.js';
-import { subscribeLinked } from '../internal/linkedObserver.js';
+import { LinkedSubscriber } from '../internal/linkedObserver.js';
 import type { ObservedOptions } from '../observability/observed.js';
-import { resolveObserved } from '../observability/resolve.js';
+import { resolveObserved, type Observed } from '../observability/resolve.js';
 
 /**
  * Keeps the consumer's vchannel (reference § 4.3 step 5): a data message is dropped iff both its
@@ -37,21 +37,43 @@ export function filterVChannel<M extends WalMessage>(
   if (typeof vchannel !== 'string') {
     throw new ConfigError('vchannel', vchannel, "must be a string ('' for every vchannel)");
   }
-  const { metrics, scannerModel } = resolveObserved(options, 'filterVChannel');
+  const observed = resolveObserved(options, 'filterVChannel');
   return (source) =>
     new Observable<M>((subscriber) => {
-      subscribeLinked(source, subscriber, {
-        next(m) {
-          const model = scannerModel();
-          metrics.observeMessage(model, m.type, m.size);
-          if (m.type === MessageType.TimeTick) {
-            subscriber.next(m);
-            return;
-          }
-          if (vchannel !== '' && m.vchannel !== '' && m.vchannel !== vchannel) return;
-          metrics.observePassedMessage(model, m.type, m.size);
-          subscriber.next(m);
-        },
-      });
+      new VChannelFilterSubscriber(subscriber, vchannel, observed).linkTo(source);
     });
+}
+
+/** One subscription of {@link filterVChannel}: its own `next`, see {@link LinkedSubscriber}. */
+class VChannelFilterSubscriber<M extends WalMessage> extends LinkedSubscriber<M> {
+  constructor(
+    destination: Subscriber<M>,
+    private readonly vchannel: string,
+    private readonly observed: Observed,
+  ) {
+    super(destination);
+  }
+
+  next(m: M): void {
+    if (this.closed) return;
+    try {
+      this.filter(m);
+    } catch (err) {
+      this.error(err);
+    }
+  }
+
+  private filter(m: M): void {
+    const { metrics, scannerModel } = this.observed;
+    const model = scannerModel();
+    metrics.observeMessage(model, m.type, m.size);
+    if (m.type === MessageType.TimeTick) {
+      this.destination.next(m);
+      return;
+    }
+    const vchannel = this.vchannel;
+    if (vchannel !== '' && m.vchannel !== '' && m.vchannel !== vchannel) return;
+    metrics.observePassedMessage(model, m.type, m.size);
+    this.destination.next(m);
+  }
 }

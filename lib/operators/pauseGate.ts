@@ -4,11 +4,16 @@ import {
   Observable,
   type MonoTypeOperatorFunction,
   type SchedulerLike,
+  type Subscriber,
   type Subscription,
 } from 'rxjs';
 
 import { ConfigError } from '../errors.js';
-import { subscribeLinked } from '../internal/linkedObserver.js';
+import {
+  LinkedSubscriber,
+  subscribeLinked,
+  type LinkedHandlers,
+} from '../internal/linkedObserver.js';
 import type { ObservedOptions } from '../observability/observed.js';
 import { resolveObserved } from '../observability/resolve.js';
 
@@ -125,7 +130,7 @@ export function pauseGate<T>(
       const subscribeSource = (): void => {
         sourceSubscribed = true;
         if (mode === 'start') switchSubscription?.unsubscribe();
-        subscribeLinked(source, subscriber, {
+        new GateSourceSubscriber<T>(subscriber, {
           next(value) {
             if (holding || flushing) held.push(value);
             else subscriber.next(value);
@@ -138,7 +143,7 @@ export function pauseGate<T>(
             if (holding || flushing) heldEnd = 'complete';
             else subscriber.complete();
           },
-        });
+        }).linkTo(source);
       };
 
       const release = (): void => {
@@ -193,4 +198,46 @@ export function pauseGate<T>(
         subscribeSource(); // pause$ said false synchronously: start outside its emission
       else startHolding(); // no value yet, or "paused": hold
     });
+}
+
+/**
+ * The gate's subscription to its source: its own `next` (see {@link LinkedSubscriber}), since
+ * every message a scanner delivers passes here. The gate's handlers hold or pass each event.
+ */
+class GateSourceSubscriber<T> extends LinkedSubscriber<T> {
+  constructor(
+    destination: Subscriber<T>,
+    private readonly gate: Required<LinkedHandlers<T>>,
+  ) {
+    super(destination);
+  }
+
+  next(value: T): void {
+    if (this.closed) return;
+    try {
+      this.gate.next(value);
+    } catch (err) {
+      this.error(err);
+    }
+  }
+
+  override error(err: unknown): void {
+    if (this.closed) return;
+    this.unsubscribe();
+    try {
+      this.gate.error(err);
+    } catch (handlerError) {
+      this.destination.error(handlerError);
+    }
+  }
+
+  override complete(): void {
+    if (this.closed) return;
+    this.unsubscribe();
+    try {
+      this.gate.complete();
+    } catch (err) {
+      this.destination.error(err);
+    }
+  }
 }

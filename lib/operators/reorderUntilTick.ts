@@ -1,10 +1,10 @@
-import { Observable, type MonoTypeOperatorFunction } from 'rxjs';
+import { Observable, type MonoTypeOperatorFunction, type Subscriber } from 'rxjs';
 
 import { MessageType, type WalMessage } from '../message/message.js';
 import { ReorderBuffer } from '../internal/reorderBuffer.js';
-import { subscribeLinked } from '../internal/linkedObserver.js';
+import { LinkedSubscriber } from '../internal/linkedObserver.js';
 import type { ObservedOptions } from '../observability/observed.js';
-import { logFields, resolveObserved } from '../observability/resolve.js';
+import { logFields, resolveObserved, type Observed } from '../observability/resolve.js';
 
 /** Options of {@link reorderUntilTick}. */
 export interface ReorderOptions extends ObservedOptions {}
@@ -40,52 +40,78 @@ export interface ReorderOptions extends ObservedOptions {}
 export function reorderUntilTick<M extends WalMessage>(
   options?: ReorderOptions,
 ): MonoTypeOperatorFunction<M> {
-  const { logger, metrics, scannerModel } = resolveObserved(options, 'reorderUntilTick');
+  const observed = resolveObserved(options, 'reorderUntilTick');
   return (source) =>
     new Observable<M>((subscriber) => {
       const buffer = new ReorderBuffer<unknown>();
       subscriber.add(() => {
         const held = buffer.clear();
-        if (held !== 0) metrics.addReorderBufferBytes(-held);
+        if (held !== 0) observed.metrics.addReorderBufferBytes(-held);
       });
-      subscribeLinked(source, subscriber, {
-        next(m) {
-          if (m.type === MessageType.TimeTick) {
-            if (m.timeTick < buffer.lastPopTimeTick) {
-              if (logger.isLevelEnabled('debug')) {
-                logger.debug(logFields(m), 'time tick below the last released one dropped');
-              }
-              return;
-            }
-            const tt = m.timeTick;
-            buffer.release(tt);
-            // Emitted as popped; the gauge learns the released bytes once, before any return
-            // (an unsubscribe mid-release clears and counts the rest itself).
-            let releasedBytes = 0;
-            for (let r = buffer.popAtMost(tt); r !== undefined; r = buffer.popAtMost(tt)) {
-              releasedBytes += r.size;
-              subscriber.next(r as M);
-              if (subscriber.closed) break;
-            }
-            if (releasedBytes !== 0) metrics.addReorderBufferBytes(-releasedBytes);
-            if (!subscriber.closed) subscriber.next(m);
-            return;
-          }
-          const rejection = buffer.push(m);
-          if (rejection === undefined) {
-            metrics.addReorderBufferBytes(m.size);
-            return;
-          }
-          if (rejection === 'violation') {
-            metrics.observeTimeTickViolation(scannerModel(), m.type);
-            logger.warn(
-              { ...logFields(m), lastPopTimeTick: buffer.lastPopTimeTick.toString() },
-              'time tick violation: message below the last released time tick dropped',
-            );
-          } else {
-            logger.warn(logFields(m), 'duplicate message id in the reorder buffer dropped');
-          }
-        },
-      });
+      new ReorderSubscriber(subscriber, buffer, observed).linkTo(source);
     });
+}
+
+/** One subscription of {@link reorderUntilTick}: its own `next`, see {@link LinkedSubscriber}. */
+class ReorderSubscriber<M extends WalMessage> extends LinkedSubscriber<M> {
+  constructor(
+    destination: Subscriber<M>,
+    private readonly buffer: ReorderBuffer<unknown>,
+    private readonly observed: Observed,
+  ) {
+    super(destination);
+  }
+
+  next(m: M): void {
+    if (this.closed) return;
+    try {
+      if (m.type === MessageType.TimeTick) this.release(m);
+      else this.hold(m);
+    } catch (err) {
+      this.error(err);
+    }
+  }
+
+  /** Emits what the time tick `tick` releases, in tick order, then the tick itself. */
+  private release(tick: M): void {
+    const { buffer, destination } = this;
+    const tt = tick.timeTick;
+    if (tt < buffer.lastPopTimeTick) {
+      const { logger } = this.observed;
+      if (logger.isLevelEnabled('debug')) {
+        logger.debug(logFields(tick), 'time tick below the last released one dropped');
+      }
+      return;
+    }
+    buffer.release(tt);
+    // Emitted as popped; the gauge learns the released bytes once, before any return (an
+    // unsubscribe mid-release clears and counts the rest itself).
+    let releasedBytes = 0;
+    for (let r = buffer.popAtMost(tt); r !== undefined; r = buffer.popAtMost(tt)) {
+      releasedBytes += r.size;
+      destination.next(r);
+      if (this.closed) break;
+    }
+    if (releasedBytes !== 0) this.observed.metrics.addReorderBufferBytes(-releasedBytes);
+    if (!this.closed) destination.next(tick);
+  }
+
+  /** Buffers a data message until a time tick releases it, or drops and reports it. */
+  private hold(m: M): void {
+    const { buffer, observed } = this;
+    const rejection = buffer.push(m);
+    if (rejection === undefined) {
+      observed.metrics.addReorderBufferBytes(m.size);
+      return;
+    }
+    if (rejection === 'violation') {
+      observed.metrics.observeTimeTickViolation(observed.scannerModel(), m.type);
+      observed.logger.warn(
+        { ...logFields(m), lastPopTimeTick: buffer.lastPopTimeTick.toString() },
+        'time tick violation: message below the last released time tick dropped',
+      );
+    } else {
+      observed.logger.warn(logFields(m), 'duplicate message id in the reorder buffer dropped');
+    }
+  }
 }

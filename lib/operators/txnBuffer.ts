@@ -1,7 +1,7 @@
-import { Observable, type MonoTypeOperatorFunction } from 'rxjs';
+import { Observable, type MonoTypeOperatorFunction, type Subscriber } from 'rxjs';
 
 import { MessageType, type WalMessage } from '../message/message.js';
-import { subscribeLinked } from '../internal/linkedObserver.js';
+import { LinkedSubscriber } from '../internal/linkedObserver.js';
 import { TxnAssembler } from '../internal/txnAssembler.js';
 import type { ObservedOptions } from '../observability/observed.js';
 import { logFields, resolveObserved } from '../observability/resolve.js';
@@ -68,18 +68,34 @@ export function txnBuffer<M extends WalMessage>(
         assembler.clear();
         reportBytes();
       });
-      subscribeLinked(source, subscriber, {
-        next(m) {
-          if (m.type === MessageType.TimeTick) {
-            assembler.expire(m.timeTick);
-            reportBytes();
-            subscriber.next(m);
-            return;
-          }
-          const out = assembler.handle(m);
-          reportBytes();
-          if (out !== undefined) subscriber.next(out as M);
-        },
-      });
+      new TxnBufferSubscriber(subscriber, assembler, reportBytes).linkTo(source);
     });
+}
+
+/** One subscription of {@link txnBuffer}: its own `next`, see {@link LinkedSubscriber}. */
+class TxnBufferSubscriber<M extends WalMessage> extends LinkedSubscriber<M> {
+  constructor(
+    destination: Subscriber<M>,
+    private readonly assembler: TxnAssembler<unknown>,
+    private readonly reportBytes: () => void,
+  ) {
+    super(destination);
+  }
+
+  next(m: M): void {
+    if (this.closed) return;
+    try {
+      if (m.type === MessageType.TimeTick) {
+        this.assembler.expire(m.timeTick);
+        this.reportBytes();
+        this.destination.next(m);
+        return;
+      }
+      const out = this.assembler.handle(m);
+      this.reportBytes();
+      if (out !== undefined) this.destination.next(out);
+    } catch (err) {
+      this.error(err);
+    }
+  }
 }

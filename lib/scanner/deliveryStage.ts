@@ -1,7 +1,7 @@
-import { Observable, type MonoTypeOperatorFunction } from 'rxjs';
+import { Observable, type MonoTypeOperatorFunction, type Subscriber } from 'rxjs';
 
 import { MessageType, type WalMessage } from '../message/message.js';
-import { subscribeLinked } from '../internal/linkedObserver.js';
+import { LinkedSubscriber } from '../internal/linkedObserver.js';
 
 /**
  * The not-persisted time-tick rule of the delivery stage (reference § 4.3 step 4.6): a persisted
@@ -16,18 +16,34 @@ export function deliveryStage<M extends WalMessage>(
 ): MonoTypeOperatorFunction<M> {
   return (source) =>
     new Observable<M>((subscriber) => {
-      let releasedSinceTick = 0;
-      subscribeLinked(source, subscriber, {
-        next(m) {
-          if (m.type !== MessageType.TimeTick) {
-            releasedSinceTick++;
-            subscriber.next(m);
-            return;
-          }
-          const idle = releasedSinceTick === 0 && waiting() === 0;
-          releasedSinceTick = 0;
-          if (m.persisted || idle) subscriber.next(m);
-        },
-      });
+      new DeliverySubscriber(subscriber, waiting).linkTo(source);
     });
+}
+
+/** One subscription of {@link deliveryStage}: its own `next`, see {@link LinkedSubscriber}. */
+class DeliverySubscriber<M extends WalMessage> extends LinkedSubscriber<M> {
+  private releasedSinceTick = 0;
+
+  constructor(
+    destination: Subscriber<M>,
+    private readonly waiting: () => number,
+  ) {
+    super(destination);
+  }
+
+  next(m: M): void {
+    if (this.closed) return;
+    try {
+      if (m.type !== MessageType.TimeTick) {
+        this.releasedSinceTick++;
+        this.destination.next(m);
+        return;
+      }
+      const idle = this.releasedSinceTick === 0 && this.waiting() === 0;
+      this.releasedSinceTick = 0;
+      if (m.persisted || idle) this.destination.next(m);
+    } catch (err) {
+      this.error(err);
+    }
+  }
 }
