@@ -197,15 +197,13 @@ interface Timed {
 }
 
 /**
- * Times one run of a contender in its own steady state. The forced GC keeps one contender's garbage
- * out of the next one's time, but V8 then drops optimized code whose maps and allocation sites it
- * collected (`--trace-deopt`: "weak objects"), so a run right after it is partly cold: the compiled
- * limit ran 2–7× slower than alone. An untimed run of the same contender warms it again; the timed
- * run then pays only its own garbage, as a consumer that runs for ever does.
+ * Times one run of a contender. No collection is forced between runs: a forced `gc()` makes V8
+ * drop optimized code whose maps and allocation sites it collected (`--trace-deopt`: "weak
+ * objects"), and the compiled limit then needed two more runs to be warm again (2–3× slower
+ * meanwhile). Runs of all contenders are interleaved after a warm-up, so the garbage each leaves
+ * falls on every contender alike; the median takes out a run that met a major collection.
  */
 async function timed(run: () => number | Promise<number>): Promise<Timed> {
-  collectGarbage();
-  await run();
   const start = performance.now();
   const delivered = await run();
   return { ms: performance.now() - start, delivered };
@@ -225,10 +223,13 @@ async function throughputSection(w1: readonly WalMessage[], wal: MemoryWal): Pro
     'tuned W1': () => naivePipeline(w1, CONSUMER_VCHANNEL, tunedRxjsScan),
   };
   const results: Record<string, Timed[]> = {};
-  log(`warm-up: one run of each contender`);
-  for (const [name, run] of Object.entries(contenders)) {
-    const t = await timed(run);
-    log(`  ${name.padEnd(14)} ${fmt(t.ms, 0).padStart(7)} ms  delivered ${t.delivered}`);
+  // Two warm-up rounds: the compiled limit still sped up on its second run (V8's tiers).
+  log(`warm-up: two runs of each contender`);
+  for (let round = 1; round <= 2; round++) {
+    for (const [name, run] of Object.entries(contenders)) {
+      const t = await timed(run);
+      log(`  ${name.padEnd(14)} ${fmt(t.ms, 0).padStart(7)} ms  delivered ${t.delivered}`);
+    }
   }
   for (let r = 1; r <= RUNS; r++) {
     const line: string[] = [];
@@ -272,8 +273,8 @@ async function throughputSection(w1: readonly WalMessage[], wal: MemoryWal): Pro
       figure: `operator pipeline over ${w} ÷ the limit`,
       measured: `${fmt(ratio)} (${fmt(mps(n, medianMs(opsName)) / 1e6)} vs ${fmt(mps(n, medianMs(limitName)) / 1e6)} M msg/s)`,
       value: ratio,
-      target: '≥ 0.8',
-      pass: ratio >= 0.8,
+      target: '≥ 0.9', // issue 13 (issue 4 asked 0.8)
+      pass: ratio >= 0.9,
       details: { operators: throughput(opsName), limit: throughput(limitName) },
     });
   }
@@ -282,8 +283,8 @@ async function throughputSection(w1: readonly WalMessage[], wal: MemoryWal): Pro
     figure: 'scanWal over a memory WAL holding W1 ÷ the limit',
     measured: `${fmt(scanRatio)} (${fmt(mps(n, medianMs('scanWal W1')) / 1e6)} vs ${fmt(mps(n, medianMs('limit W1')) / 1e6)} M msg/s)`,
     value: scanRatio,
-    target: '≥ 0.5',
-    pass: scanRatio >= 0.5,
+    target: '≥ 0.9', // issue 13 (issue 4 asked 0.5)
+    pass: scanRatio >= 0.9,
     details: { scanWal: throughput('scanWal W1'), limit: throughput('limit W1') },
   });
   const naiveRatio = medianMs('naive W1') / medianMs('scanWal W1');
@@ -857,6 +858,7 @@ async function main(): Promise<void> {
     );
 
     log('\n# throughput over W1 / W2');
+    collectGarbage(); // the build's garbage is nobody's cost
     await throughputSection(w1, wal);
     log('\n# event-loop responsiveness during the W1 catch-up');
     await eventLoopSection(wal, w1[w1.length - 1] as WalMessage);
