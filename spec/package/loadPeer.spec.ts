@@ -1,10 +1,11 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { WalError } from '../../lib/errors.js';
 import { loadPeer } from '../../lib/internal/loadPeer.js';
+import { BETTER_SQLITE3_RANGE } from '../../lib/sqlite/fileErrors.js';
 import { REPO } from './bundles.js';
 
 /**
@@ -87,6 +88,13 @@ describe('loadPeer (optional peer dependencies)', () => {
         throw inner;
       }),
     ).toThrow(/could not load rxwal-no-such-peer \(Cannot find module 'bindings'\)/);
+  });
+
+  it("names the better-sqlite3 range package.json's peerDependencies declare", () => {
+    const pkg = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as {
+      peerDependencies: Record<string, string>;
+    };
+    expect(BETTER_SQLITE3_RANGE).toBe(pkg.peerDependencies['better-sqlite3']);
   });
 
   it('the rxwal command without better-sqlite3 names the accepted range and the install command', async () => {
