@@ -7,6 +7,21 @@ import { ConfigError, CorruptRecordError } from '../errors.js';
 export const BETTER_SQLITE3_RANGE = '^12.0.0 || ^13.0.0';
 
 /**
+ * @internal Why the installed better-sqlite3 cannot run on this Node.js, or undefined. Version 13
+ * needs Node.js 22 or later; npm only warns when it is installed on Node.js 20, and there its
+ * first connection kills the process (a segmentation fault nothing can catch).
+ */
+export function betterSqlite3RuntimeProblem(
+  version: string,
+  nodeVersion: string,
+): string | undefined {
+  const major = Number(/^(\d+)\./.exec(version)?.[1]);
+  const nodeMajor = Number(/^v?(\d+)\./.exec(nodeVersion)?.[1]);
+  if (!(major >= 13 && nodeMajor < 22)) return undefined;
+  return `rxwal/sqlite: better-sqlite3 ${version} needs Node.js 22 or later, and this is Node.js ${nodeVersion}; install better-sqlite3 12 for it: npm install better-sqlite3@'^12.0.0'`;
+}
+
+/**
  * Why an SQLite file could not be opened although nothing says it is damaged:
  * - `'permission-denied'`: the file, or its directory, is not readable or writable by this process;
  * - `'read-only-file-system'`: writing is needed but the file system is mounted read-only;

@@ -1,10 +1,16 @@
 import type BetterSqlite3 from 'better-sqlite3';
 
 import { loadPeer } from '../internal/loadPeer.js';
+import { peerRequire } from '../internal/peerRequire.js';
 
-import { ConfigError } from '../errors.js';
+import { ConfigError, WalError } from '../errors.js';
 import { WIRE_FORMAT_VERSION } from '../wire/record.js';
-import { BETTER_SQLITE3_RANGE, corruptionOf, openFailure } from './fileErrors.js';
+import {
+  BETTER_SQLITE3_RANGE,
+  betterSqlite3RuntimeProblem,
+  corruptionOf,
+  openFailure,
+} from './fileErrors.js';
 import { migrateToVersion2 } from './vchannelIndex.js';
 
 /** The schema version this rxwal writes and reads (`PRAGMA user_version`). */
@@ -22,6 +28,11 @@ const Database = loadPeer<typeof BetterSqlite3>({
   range: BETTER_SQLITE3_RANGE,
   neededBy: 'rxwal/sqlite',
 });
+const runtimeProblem = betterSqlite3RuntimeProblem(
+  (peerRequire('better-sqlite3/package.json') as { version: string }).version,
+  process.version,
+);
+if (runtimeProblem !== undefined) throw new WalError('MISSING_PEER', runtimeProblem);
 
 /** @internal A new connection to the file at `path`, with the peer loaded above. */
 export function connectDatabase(path: string): SqliteDatabase {

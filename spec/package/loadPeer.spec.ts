@@ -5,7 +5,7 @@ import { join } from 'node:path';
 
 import { WalError } from '../../lib/errors.js';
 import { loadPeer } from '../../lib/internal/loadPeer.js';
-import { BETTER_SQLITE3_RANGE } from '../../lib/sqlite/fileErrors.js';
+import { BETTER_SQLITE3_RANGE, betterSqlite3RuntimeProblem } from '../../lib/sqlite/fileErrors.js';
 import { REPO } from './bundles.js';
 
 /**
@@ -113,4 +113,48 @@ describe('loadPeer (optional peer dependencies)', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   }, 30_000);
+});
+
+describe('better-sqlite3 13 on a Node.js that cannot run it', () => {
+  it.each([
+    ['13.2.0', 'v20.20.2', true],
+    ['13.0.0', 'v21.7.3', true],
+    ['13.2.0', 'v22.23.5', false],
+    ['13.2.0', 'v24.22.3', false],
+    ['12.11.1', 'v20.20.2', false],
+    ['12.0.0', 'v24.22.3', false],
+  ])('better-sqlite3 %s on Node.js %s refused: %s', (version, node, refused) => {
+    const problem = betterSqlite3RuntimeProblem(version, node);
+    if (!refused) {
+      expect(problem).toBeUndefined();
+      return;
+    }
+    expect(problem).toBe(
+      `rxwal/sqlite: better-sqlite3 ${version} needs Node.js 22 or later, and this is Node.js ${node}; install better-sqlite3 12 for it: npm install better-sqlite3@'^12.0.0'`,
+    );
+  });
+
+  it('loading rxwal/sqlite with 13 installed fails with that message before Node 22, loads after', () => {
+    let thrown: unknown;
+    let loaded: unknown;
+    jest.isolateModules(() => {
+      jest.doMock('better-sqlite3/package.json', () => ({ version: '13.2.0' }));
+      try {
+        loaded = jest.requireActual('../../lib/sqlite/schema.js');
+      } catch (err) {
+        thrown = err;
+      }
+    });
+    jest.dontMock('better-sqlite3/package.json');
+    if (Number(process.versions.node.split('.')[0]) < 22) {
+      expect(thrown).toBeInstanceOf(WalError);
+      expect(thrown).toMatchObject({
+        code: 'MISSING_PEER',
+        message: betterSqlite3RuntimeProblem('13.2.0', process.version),
+      });
+    } else {
+      expect(thrown).toBeUndefined();
+      expect(loaded).toHaveProperty('connectDatabase');
+    }
+  });
 });
