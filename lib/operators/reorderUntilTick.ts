@@ -84,15 +84,18 @@ class ReorderSubscriber<M extends WalMessage> extends LinkedSubscriber<M> {
       return;
     }
     buffer.release(tt);
-    // Emitted as popped; the gauge learns the released bytes once, before any return (an
+    // Emitted as popped; the gauge learns the released bytes once, however the loop ends (an
     // unsubscribe mid-release clears and counts the rest itself).
     let releasedBytes = 0;
-    for (let r = buffer.popAtMost(tt); r !== undefined; r = buffer.popAtMost(tt)) {
-      releasedBytes += r.size;
-      destination.next(r);
-      if (this.closed) break;
+    try {
+      for (let r = buffer.popAtMost(tt); r !== undefined; r = buffer.popAtMost(tt)) {
+        releasedBytes += r.size;
+        destination.next(r);
+        if (this.closed) break;
+      }
+    } finally {
+      if (releasedBytes !== 0) this.observed.metrics.addReorderBufferBytes(-releasedBytes);
     }
-    if (releasedBytes !== 0) this.observed.metrics.addReorderBufferBytes(-releasedBytes);
     if (!this.closed) destination.next(tick);
   }
 
