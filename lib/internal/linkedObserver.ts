@@ -56,11 +56,15 @@ export interface LinkedHandlers<T> {
   complete?(): void;
 }
 
-/** A {@link LinkedSubscriber} whose behaviour is a handlers object, for operators off the hot path. */
-class LinkedObserver<T> extends LinkedSubscriber<T> {
+/**
+ * A {@link LinkedSubscriber} whose behaviour is a handlers object, for operators off the hot path.
+ * A hot one that needs its own error and completion handlers subclasses it and overrides only
+ * `next`, whose call to `this.handlers.next` is then a call site of its own.
+ */
+export class LinkedObserver<T> extends LinkedSubscriber<T> {
   constructor(
     destination: Subscriber<unknown>,
-    private readonly handlers: LinkedHandlers<T>,
+    protected readonly handlers: LinkedHandlers<T>,
   ) {
     super(destination);
   }

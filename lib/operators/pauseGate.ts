@@ -4,16 +4,11 @@ import {
   Observable,
   type MonoTypeOperatorFunction,
   type SchedulerLike,
-  type Subscriber,
   type Subscription,
 } from 'rxjs';
 
 import { ConfigError } from '../errors.js';
-import {
-  LinkedSubscriber,
-  subscribeLinked,
-  type LinkedHandlers,
-} from '../internal/linkedObserver.js';
+import { LinkedObserver, subscribeLinked } from '../internal/linkedObserver.js';
 import type { ObservedOptions } from '../observability/observed.js';
 import { resolveObserved } from '../observability/resolve.js';
 
@@ -204,40 +199,13 @@ export function pauseGate<T>(
  * The gate's subscription to its source: its own `next` (see {@link LinkedSubscriber}), since
  * every message a scanner delivers passes here. The gate's handlers hold or pass each event.
  */
-class GateSourceSubscriber<T> extends LinkedSubscriber<T> {
-  constructor(
-    destination: Subscriber<T>,
-    private readonly gate: Required<LinkedHandlers<T>>,
-  ) {
-    super(destination);
-  }
-
-  next(value: T): void {
+class GateSourceSubscriber<T> extends LinkedObserver<T> {
+  override next(value: T): void {
     if (this.closed) return;
     try {
-      this.gate.next(value);
+      this.handlers.next(value);
     } catch (err) {
       this.error(err);
-    }
-  }
-
-  override error(err: unknown): void {
-    if (this.closed) return;
-    this.unsubscribe();
-    try {
-      this.gate.error(err);
-    } catch (handlerError) {
-      this.destination.error(handlerError);
-    }
-  }
-
-  override complete(): void {
-    if (this.closed) return;
-    this.unsubscribe();
-    try {
-      this.gate.complete();
-    } catch (err) {
-      this.destination.error(err);
     }
   }
 }
