@@ -177,8 +177,7 @@ export class CheckpointSaver {
 /**
  * A scanner that loads its start from a store when subscribed and saves the consumer's position
  * as it goes. `pipeline(cp)` builds the scanner resuming after `cp` (or from the policy when
- * `undefined`). Push consumers: a message is handled once the subscriber's `next` returned with
- * the subscriber still subscribed. Pull
+ * `undefined`). Push consumers: a message is handled once the subscriber's `next` returned. Pull
  * consumers: `channel.handled` is set, and the consumer calls it when it asks for the next message.
  */
 export function checkpointed(
@@ -215,9 +214,7 @@ export function checkpointed(
         subscribeLinked(pipeline(from), subscriber, {
           next(m) {
             subscriber.next(m);
-            // A consumer gone during its next may not have handled m (takeWhile refused it, a
-            // map threw): at-least-once keeps m for the next run. take(n)'s last one repeats.
-            if (channel === undefined && !subscriber.closed) saver.handled(m);
+            if (channel === undefined) saver.handled(m);
           },
         });
       })

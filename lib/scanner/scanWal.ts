@@ -74,8 +74,7 @@ export interface ScanOptions {
   /**
    * Load the start from `store` when subscribed (it wins over `resumeFrom` and `deliverPolicy`
    * when it holds a checkpoint) and save the consumer's position as it goes: a push consumer
-   * handled a message when its `next` returned with the consumer still subscribed, a pull
-   * consumer when it asks for the next one.
+   * handled a message when its `next` returned, a pull consumer when it asks for the next one.
    * Throttled by `every`, flushed when the scanner closes. At-least-once: see docs/checkpoints.md.
    */
   checkpoint?: CheckpointOptions;
