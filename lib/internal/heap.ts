@@ -1,7 +1,9 @@
 /**
  * A binary min-heap ordered by a bigint key, stable: equal keys come out in insertion order.
  * Keys and values live in parallel arrays that keep their length while the heap drains, so a
- * heap that fills and empties once per time-tick window allocates nothing in its steady state.
+ * heap that fills and empties once per time-tick window allocates nothing in its steady state;
+ * arrays longer than 4,096 slots are cut once a quarter of them is in use, so a burst's memory
+ * goes even while an entry outlives it.
  */
 export class StableHeap<T> {
   private keys: bigint[] = [];
@@ -56,9 +58,14 @@ export class StableHeap<T> {
     const lastSeq = seqs[size] as number;
     const lastValue = values[size];
     values[size] = undefined; // the heap no longer holds it
+    if (keys.length > SHRINK_ABOVE && size * 4 < keys.length) {
+      // a burst is over: let its slots (and the stale keys in them) go
+      keys.length = size;
+      seqs.length = size;
+      values.length = size;
+    }
     if (size === 0) {
       this.nextSeq = 0; // sequences only need to order what is in the heap together
-      if (keys.length > SHRINK_ABOVE) this.clear(); // let a burst's arrays go
       return top;
     }
     let i = 0;
@@ -103,5 +110,5 @@ export class StableHeap<T> {
   }
 }
 
-/** An emptied heap keeps arrays up to this length for the next window; longer ones are dropped. */
+/** Arrays up to this length stay as they are while the heap drains; longer ones are cut down. */
 const SHRINK_ABOVE = 4096;

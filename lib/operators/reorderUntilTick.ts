@@ -84,19 +84,15 @@ class ReorderSubscriber<M extends WalMessage> extends LinkedSubscriber<M> {
       return;
     }
     buffer.release(tt);
-    // Emitted as popped; the gauge learns the released bytes once, however the loop ends (an
-    // unsubscribe mid-release clears and counts the rest itself).
-    let releasedBytes = 0;
-    try {
-      for (let r = buffer.popAtMost(tt); r !== undefined; r = buffer.popAtMost(tt)) {
-        releasedBytes += r.size;
-        destination.next(r);
-        if (this.closed) break;
-      }
-    } finally {
-      if (releasedBytes !== 0) this.observed.metrics.addReorderBufferBytes(-releasedBytes);
+    const { metrics } = this.observed;
+    for (let r = buffer.popAtMost(tt); r !== undefined; r = buffer.popAtMost(tt)) {
+      metrics.addReorderBufferBytes(-r.size); // the gauge follows what the buffer holds
+      destination.next(r);
+      if (this.closed) return;
     }
-    if (!this.closed) destination.next(tick);
+    // A later time tick pushed from downstream during this release went out first: this one
+    // would go backwards now (the rule above for late ticks).
+    if (tt >= buffer.lastPopTimeTick) destination.next(tick);
   }
 
   /** Buffers a data message until a time tick releases it, or drops and reports it. */

@@ -28,11 +28,17 @@ const Database = loadPeer<typeof BetterSqlite3>({
   range: BETTER_SQLITE3_RANGE,
   neededBy: 'rxwal/sqlite',
 });
-const runtimeProblem = betterSqlite3RuntimeProblem(
-  (peerRequire('better-sqlite3/package.json') as { version: string }).version,
-  process.version,
-);
+const runtimeProblem = betterSqlite3RuntimeProblem(installedVersion(), process.version);
 if (runtimeProblem !== undefined) throw new WalError('MISSING_PEER', runtimeProblem);
+
+/** The version of the better-sqlite3 loaded above, or '' when its package.json is out of reach. */
+function installedVersion(): string {
+  try {
+    return String((peerRequire('better-sqlite3/package.json') as { version?: unknown }).version);
+  } catch {
+    return ''; // a bundled copy: nothing to check against
+  }
+}
 
 /** @internal A new connection to the file at `path`, with the peer loaded above. */
 export function connectDatabase(path: string): SqliteDatabase {

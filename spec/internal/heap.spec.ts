@@ -38,6 +38,36 @@ describe('StableHeap', () => {
     expect(heap.toArray()).toEqual([]);
   });
 
+  it('cuts its arrays down after a burst, also while an entry outlives it, and stays correct', () => {
+    const heap = new StableHeap<number>();
+    /** The heap's parallel arrays (private: their length is what this test is about). */
+    const slots = (): number[] => {
+      const arrays = heap as unknown as { keys: unknown[]; seqs: unknown[]; values: unknown[] };
+      return [arrays.keys.length, arrays.seqs.length, arrays.values.length];
+    };
+    heap.push(1_000_000n, -1); // a long-lived entry: the heap never empties
+    for (let i = 0; i < 100_000; i++) heap.push(BigInt(i % 977), i);
+    expect(slots()).toEqual([100_001, 100_001, 100_001]);
+    const popped: number[] = [];
+    for (let i = 0; i < 100_000; i++) popped.push(heap.pop() as number);
+    expect(heap.size).toBe(1);
+    expect(Math.max(...slots())).toBeLessThanOrEqual(4_096);
+    expect(heap.peek()).toBe(-1);
+    // equal keys still in arrival order, keys ascending, across the cuts
+    const expected = Array.from({ length: 100_000 }, (_, i) => i).sort(
+      (a, b) => (a % 977) - (b % 977) || a - b,
+    );
+    expect(popped).toEqual(expected);
+  });
+
+  it('keeps small arrays at their length while it drains (no allocation per window)', () => {
+    const heap = new StableHeap<number>();
+    for (let i = 0; i < 100; i++) heap.push(BigInt(i), i);
+    drain(heap);
+    const arrays = heap as unknown as { keys: unknown[] };
+    expect(arrays.keys.length).toBe(100);
+  });
+
   it('pops in key order', () => {
     const heap = new StableHeap<string>();
     for (const [key, value] of [

@@ -1,4 +1,4 @@
-import { EMPTY, NEVER, Observable, mergeMap, of, repeat, take } from 'rxjs';
+import { EMPTY, NEVER, Observable, Subject, Subscription, mergeMap, of, repeat, take } from 'rxjs';
 import type { TestScheduler } from 'rxjs/testing';
 
 import { createMessage } from '../../lib/message/createMessage.js';
@@ -210,9 +210,72 @@ describe('reorderUntilTick', () => {
       expect(debugOff.entries).toEqual([]);
       expect(debugOn.bindings).toEqual([{ component: 'reorderUntilTick' }]);
     });
+    it('a time tick pushed from downstream during a release goes out first; the releasing tick, now behind it, is dropped', () => {
+      const source = new Subject<WalMessage>();
+      const out: string[] = [];
+      let fedBack = false;
+      source.pipe(reorderUntilTick()).subscribe((m) => {
+        out.push(`${m.type === 'TimeTick' ? 'T' : 'd'}${m.timeTick}`);
+        if (fedBack || m.type === 'TimeTick') return;
+        fedBack = true; // a consumer that writes back into the log it reads, synchronously
+        source.next(createMessage({ id: 20, type: 'Insert', timeTick: 7, vchannel: 'v1' }));
+        source.next(tick(21, 10));
+      });
+      const feed = walMessages({ a: 'ins v1 @3', b: 'ins v1 @1', c: 'ins v1 @2', t: 'tt @5' });
+      for (const m of [feed.a, feed.b, feed.c, feed.t]) source.next(m);
+      expect(out).toEqual(['d1', 'd2', 'd3', 'd7', 'T10']);
+    });
   });
 
   describe('reorder-buffer byte gauge', () => {
+    it('while a tick releases, holds exactly the messages not yet emitted', () => {
+      const source = new Subject<WalMessage>();
+      const metrics = createInMemoryMetrics();
+      const seen: number[] = [];
+      source
+        .pipe(reorderUntilTick({ metrics }))
+        .subscribe(() => seen.push(metrics.snapshot().bytes.reorderBuffer));
+      const feed = walMessages({
+        a: 'ins v1 @3 size=10',
+        b: 'ins v1 @1 size=10',
+        c: 'ins v1 @2 size=10',
+        t: 'tt @5',
+      });
+      for (const m of [feed.a, feed.b, feed.c, feed.t]) source.next(m);
+      expect(seen).toEqual([20, 10, 0, 0]);
+    });
+
+    it('returns to 0 when the downstream next throws mid-release', () => {
+      const source = new Subject<WalMessage>();
+      const metrics = createInMemoryMetrics();
+      const errors: unknown[] = [];
+      /** An observer that is a Subscription, so rxjs calls it unwrapped and its throw escapes. */
+      class ThrowingSink extends Subscription {
+        received = 0;
+        next(): void {
+          if (++this.received === 2) throw new Error('consumer failed');
+        }
+        error(err: unknown): void {
+          errors.push(err);
+          this.unsubscribe();
+        }
+        complete(): void {
+          this.unsubscribe();
+        }
+      }
+      source.pipe(reorderUntilTick({ metrics })).subscribe(new ThrowingSink() as never);
+      const feed = walMessages({
+        a: 'ins v1 @3 size=10',
+        b: 'ins v1 @1 size=10',
+        c: 'ins v1 @2 size=10',
+        d: 'ins v1 @9 size=4',
+        t: 'tt @5',
+      });
+      for (const m of [feed.a, feed.b, feed.c, feed.d, feed.t]) source.next(m);
+      expect(errors).toEqual([new Error('consumer failed')]);
+      expect(metrics.snapshot().bytes.reorderBuffer).toBe(0);
+    });
+
     it('adds on push and returns to 0 after release', () => {
       const scheduler = newScheduler();
       const metrics = createInMemoryMetrics();
