@@ -17,23 +17,14 @@ import { reorderUntilTick } from '../lib/operators/reorderUntilTick.js';
 import { txnBuffer } from '../lib/operators/txnBuffer.js';
 import { createMemoryWal } from '../lib/wal/memoryWal.js';
 import { runLimit } from './limit.js';
-import { generateW1 } from './workloads.js';
+import { generateW1, rawRecordOf } from './workloads.js';
 
 const runs = Number(process.argv[2] ?? 15);
 const vchannel = 'v1';
 // The WAL's own copies of W1, as bench/run.ts measures them.
 const wal = createMemoryWal({ channel: 'plumbing' });
 const messages = generateW1({ messages: 1_000_000, seed: 1 }).map((m) =>
-  wal.appendRaw({
-    id: m.id,
-    type: m.type,
-    timeTick: m.timeTick,
-    vchannel: m.vchannel,
-    lastConfirmedId: m.lastConfirmedId,
-    ...(m.txn === undefined ? {} : { txn: { txnId: m.txn.txnId, keepalive: m.txn.keepaliveMs } }),
-    payload: m.payload,
-    size: m.size,
-  }),
+  wal.appendRaw(rawRecordOf(m)),
 );
 
 const kept = (m: WalMessage): boolean =>

@@ -22,7 +22,7 @@ import { scanWal } from '../lib/scanner/scanWal.js';
 import { createMemoryWal } from '../lib/wal/memoryWal.js';
 import { runLimit } from './limit.js';
 import { naiveScan } from './naive.js';
-import { generateW1 } from './workloads.js';
+import { generateW1, rawRecordOf } from './workloads.js';
 
 const contender = process.argv[2] ?? 'operators';
 const runs = Number(process.argv[3] ?? 10);
@@ -35,16 +35,7 @@ async function main(): Promise<void> {
   const stored: WalMessage[] = [];
   let last: WalMessage | undefined;
   for (const m of generated) {
-    last = wal.appendRaw({
-      id: m.id,
-      type: m.type,
-      timeTick: m.timeTick,
-      vchannel: m.vchannel,
-      lastConfirmedId: m.lastConfirmedId,
-      ...(m.txn === undefined ? {} : { txn: { txnId: m.txn.txnId, keepalive: m.txn.keepaliveMs } }),
-      payload: m.payload,
-      size: m.size,
-    });
+    last = wal.appendRaw(rawRecordOf(m));
     stored.push(last);
   }
   // The WAL's own copies, as bench/run.ts measures them (BENCH_ORIGINALS=1: the generated ones).

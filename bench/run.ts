@@ -42,7 +42,14 @@ import {
   median as natsMedian,
   natsBenchOptions,
 } from './nats.js';
-import { describeLog, generateW1, generateW3, generateW4, type W3Workload } from './workloads.js';
+import {
+  describeLog,
+  generateW1,
+  generateW3,
+  generateW4,
+  rawRecordOf,
+  type W3Workload,
+} from './workloads.js';
 
 // ---------------------------------------------------------------- configuration
 
@@ -838,19 +845,7 @@ async function main(): Promise<void> {
     const wal = createMemoryWal({ channel: 'bench-w1' });
     const w1: WalMessage[] = new Array<WalMessage>(generated.length);
     for (let i = 0; i < generated.length; i++) {
-      const m = generated[i] as WalMessage;
-      w1[i] = wal.appendRaw({
-        id: m.id,
-        type: m.type,
-        timeTick: m.timeTick,
-        vchannel: m.vchannel,
-        lastConfirmedId: m.lastConfirmedId,
-        ...(m.txn === undefined
-          ? {}
-          : { txn: { txnId: m.txn.txnId, keepalive: m.txn.keepaliveMs } }),
-        payload: m.payload,
-        size: m.size,
-      });
+      w1[i] = wal.appendRaw(rawRecordOf(generated[i] as WalMessage));
     }
     generated.length = 0; // the WAL's copies are the ones measured
     log(

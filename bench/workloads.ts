@@ -7,6 +7,7 @@ import { createMessage } from '../lib/message/createMessage.js';
 import { MessageType, type WalMessage } from '../lib/message/message.js';
 import { tso, type TimeTick } from '../lib/message/tso.js';
 import { seededRandom } from '../lib/testing/random.js';
+import type { RawMessageInit } from '../lib/wal/memoryWal.js';
 
 /** mulberry32, the seeded PRNG of rxwal/testing. */
 export const mulberry32 = seededRandom;
@@ -460,4 +461,18 @@ export function describeLog(messages: readonly WalMessage[]): {
     if (m.vchannel === 'v1') vchannelV1++;
   }
   return { total: messages.length, timeTicks, txnMessages, vchannelV1 };
+}
+
+/** `m` as a raw record for `appendRaw`, so a memory WAL stores its own copy of a generated log. */
+export function rawRecordOf(m: WalMessage): RawMessageInit {
+  return {
+    id: m.id,
+    type: m.type,
+    timeTick: m.timeTick,
+    vchannel: m.vchannel,
+    lastConfirmedId: m.lastConfirmedId,
+    ...(m.txn === undefined ? {} : { txn: { txnId: m.txn.txnId, keepalive: m.txn.keepaliveMs } }),
+    payload: m.payload,
+    size: m.size,
+  };
 }
