@@ -3,8 +3,7 @@
  * made here) and with `--creds` against an operator-mode server (JWTs made here); and what each
  * says, promptly, when the CA or the credentials are missing, wrong or malformed.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { createAccount } from '@nats-io/nkeys';
@@ -13,7 +12,7 @@ import { makeTlsFiles, operatorSetup, userCreds, type TlsFiles } from './support
 import {
   describeWithNats,
   PASSWORD,
-  startNatsServer,
+  serverScratch,
   USER,
   type NatsServer,
 } from './support/natsServer.js';
@@ -28,26 +27,17 @@ const LINES = [
 ].join('\n');
 
 describeWithNats('the rxwal command with --tls-ca and --creds', () => {
-  let dir: string;
-  const servers: NatsServer[] = [];
-  beforeAll(() => {
-    dir = mkdtempSync(join(tmpdir(), 'rxwal-nats-cli-auth-'));
-  });
-  afterAll(async () => {
-    await Promise.all(servers.map((s) => s.dispose()));
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const scratch = serverScratch('rxwal-nats-cli-auth-');
 
   describe('a TLS server', () => {
     let tls: TlsFiles;
     let server: NatsServer;
     const password = ['--user', USER, '--password', PASSWORD];
     beforeAll(async () => {
-      tls = makeTlsFiles(dir, 'cli');
-      server = await startNatsServer('cli-tls', {
+      tls = makeTlsFiles(scratch.dir, 'cli');
+      server = await scratch.start('cli-tls', {
         args: ['--tls', '--tlscert', tls.certFile, '--tlskey', tls.keyFile],
       });
-      servers.push(server);
     });
 
     test('append, scan and stats work with --tls-ca (and with NATS_CA)', async () => {
@@ -90,10 +80,10 @@ describeWithNats('the rxwal command with --tls-ca and --creds', () => {
     }, 30_000);
 
     test('a --tls-ca that is missing or not a certificate is a usage error naming it', async () => {
-      const notPem = join(dir, 'not-a-ca.pem');
+      const notPem = join(scratch.dir, 'not-a-ca.pem');
       writeFileSync(notPem, 'hello\n');
       for (const [file, reason] of [
-        [join(dir, 'missing.pem'), /ENOENT/],
+        [join(scratch.dir, 'missing.pem'), /ENOENT/],
         [notPem, /not a PEM certificate/],
       ] as const) {
         const r = await rxwal(
@@ -108,8 +98,7 @@ describeWithNats('the rxwal command with --tls-ca and --creds', () => {
     }, 30_000);
 
     test('a tls:// location requires TLS: a server without it is refused', async () => {
-      const plain = await startNatsServer('cli-plain');
-      servers.push(plain);
+      const plain = await scratch.start('cli-plain');
       const r = await rxwal(
         ['stats', `${plain.url.replace('nats://', 'tls://')}/tls0`, ...password],
         '',
@@ -127,9 +116,8 @@ describeWithNats('the rxwal command with --tls-ca and --creds', () => {
     let server: NatsServer;
     let creds: string;
     beforeAll(async () => {
-      server = await startNatsServer('cli-operator', { password: false, config: setup.config });
-      servers.push(server);
-      creds = join(dir, 'app.creds');
+      server = await scratch.start('cli-operator', { password: false, config: setup.config });
+      creds = join(scratch.dir, 'app.creds');
       writeFileSync(creds, setup.app.userCreds, { mode: 0o600 });
     });
 
@@ -153,7 +141,7 @@ describeWithNats('the rxwal command with --tls-ca and --creds', () => {
     }, 60_000);
 
     test('credentials of an account the server does not know are refused', async () => {
-      const stranger = join(dir, 'stranger.creds');
+      const stranger = join(scratch.dir, 'stranger.creds');
       writeFileSync(stranger, userCreds(createAccount(), 'stranger'), { mode: 0o600 });
       const r = await rxwal(
         ['stats', `${server.url}/creds0`, '--creds', stranger],
@@ -167,14 +155,14 @@ describeWithNats('the rxwal command with --tls-ca and --creds', () => {
     }, 30_000);
 
     test('a missing or malformed --creds is a usage error naming the file', async () => {
-      const malformed = join(dir, 'malformed.creds');
+      const malformed = join(scratch.dir, 'malformed.creds');
       writeFileSync(malformed, 'not a credentials file\n', { mode: 0o600 });
-      const badSeed = join(dir, 'bad-seed.creds');
+      const badSeed = join(scratch.dir, 'bad-seed.creds');
       writeFileSync(badSeed, setup.app.userCreds.replace(/\nSU[A-Z2-7]+\n/, '\nSUAAAA\n'), {
         mode: 0o600,
       });
       for (const [file, reason] of [
-        [join(dir, 'missing.creds'), /ENOENT/],
+        [join(scratch.dir, 'missing.creds'), /ENOENT/],
         [malformed, /not a NATS credentials file \(unable to parse credentials\)/],
         [badSeed, /not a NATS credentials file \(nkeys: /],
       ] as const) {

@@ -4,8 +4,7 @@
  * (JWTs generated here), a token, an nkey. Each appends and scans; each wrong or missing
  * credential fails the open within a bounded time with an error naming the problem.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { createAccount, createUser } from '@nats-io/nkeys';
@@ -20,7 +19,7 @@ import { makeTlsFiles, operatorSetup, userCreds, type TlsFiles } from './support
 import {
   describeWithNats,
   PASSWORD,
-  startNatsServer,
+  serverScratch,
   USER,
   type NatsServer,
 } from './support/natsServer.js';
@@ -63,20 +62,7 @@ async function refusal(servers: string, connectOptions: object): Promise<[WalErr
 }
 
 describeWithNats('connection options against real servers', () => {
-  let dir: string;
-  const servers: NatsServer[] = [];
-  const start = async (...args: Parameters<typeof startNatsServer>): Promise<NatsServer> => {
-    const server = await startNatsServer(...args);
-    servers.push(server);
-    return server;
-  };
-  beforeAll(() => {
-    dir = mkdtempSync(join(tmpdir(), 'rxwal-nats-auth-'));
-  });
-  afterAll(async () => {
-    await Promise.all(servers.map((s) => s.dispose()));
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const scratch = serverScratch('rxwal-nats-auth-');
 
   describe('TLS with a CA', () => {
     let tls: TlsFiles;
@@ -84,9 +70,9 @@ describeWithNats('connection options against real servers', () => {
     let server: NatsServer;
     const auth = { user: USER, pass: PASSWORD };
     beforeAll(async () => {
-      tls = makeTlsFiles(dir, 'good');
-      other = makeTlsFiles(dir, 'other');
-      server = await start('tls', {
+      tls = makeTlsFiles(scratch.dir, 'good');
+      other = makeTlsFiles(scratch.dir, 'other');
+      server = await scratch.start('tls', {
         args: ['--tls', '--tlscert', tls.certFile, '--tlskey', tls.keyFile],
       });
     });
@@ -111,16 +97,16 @@ describeWithNats('connection options against real servers', () => {
     });
 
     test('a CA file that does not exist fails the open naming the file', async () => {
-      const missing = join(dir, 'missing-ca.pem');
+      const missing = join(scratch.dir, 'missing-ca.pem');
       const [error, ms] = await refusal(server.url, { ...auth, tls: { caFile: missing } });
       expect(error.message).toContain(`${missing} doesn't exist`);
       expect(ms).toBeLessThan(PROMPT_MS);
     });
 
     test('a CA file that holds no certificate is refused before connecting, naming the file', async () => {
-      const notPem = join(dir, 'not-a-ca.pem');
+      const notPem = join(scratch.dir, 'not-a-ca.pem');
       writeFileSync(notPem, 'just some text\n');
-      const truncated = join(dir, 'truncated-ca.pem');
+      const truncated = join(scratch.dir, 'truncated-ca.pem');
       writeFileSync(truncated, readFileSync(tls.caFile, 'utf8').slice(0, 200));
       for (const caFile of [notPem, truncated]) {
         const error = await openJetStreamWal({
@@ -136,7 +122,7 @@ describeWithNats('connection options against real servers', () => {
     });
 
     test('a tls:// server requires TLS: a server without it is refused, not used in clear', async () => {
-      const plain = await start('plain');
+      const plain = await scratch.start('plain');
       const tlsUrl = plain.url.replace('nats://', 'tls://');
       const [error, ms] = await refusal(tlsUrl, auth);
       expect(error.message).toMatch(
@@ -162,7 +148,7 @@ describeWithNats('connection options against real servers', () => {
       authenticator: credsAuthenticator(Buffer.from(text)),
     });
     beforeAll(async () => {
-      server = await start('operator', { password: false, config: setup.config });
+      server = await scratch.start('operator', { password: false, config: setup.config });
     });
 
     test('a user of the JetStream account appends and scans with its .creds', async () => {
@@ -209,7 +195,10 @@ describeWithNats('connection options against real servers', () => {
   });
 
   test('a token: the right one appends and scans, a wrong one is refused', async () => {
-    const server = await start('token', { password: false, args: ['--auth', 'tok-3n-rxwal'] });
+    const server = await scratch.start('token', {
+      password: false,
+      args: ['--auth', 'tok-3n-rxwal'],
+    });
     await roundTrip(server.url, { token: 'tok-3n-rxwal' }, 'token0');
     const [error, ms] = await refusal(server.url, { token: 'wrong' });
     expect(error.message).toMatch(/: Authorization Violation$/);
@@ -218,7 +207,7 @@ describeWithNats('connection options against real servers', () => {
 
   test('an nkey: the listed key appends and scans, another key is refused', async () => {
     const user = createUser();
-    const server = await start('nkey', {
+    const server = await scratch.start('nkey', {
       password: false,
       config: `authorization { users: [ { nkey: ${user.getPublicKey()} } ] }\n`,
     });

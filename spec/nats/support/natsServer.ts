@@ -189,3 +189,34 @@ export async function startNatsCluster(size = 3, clusterName = 'rxwal'): Promise
   await Promise.all(servers.map((s) => s.start()));
   return servers;
 }
+
+/** A describe block's scratch: a temporary directory, and servers stopped after all its tests. */
+export interface ServerScratch {
+  /** The directory (made before all tests, removed after them). */
+  readonly dir: string;
+  /** Starts a server that is disposed after all the tests. */
+  start(...args: Parameters<typeof startNatsServer>): Promise<NatsServer>;
+}
+
+/** Registers the `beforeAll`/`afterAll` of a {@link ServerScratch} in the calling describe block. */
+export function serverScratch(prefix: string): ServerScratch {
+  let dir = '';
+  const servers: NatsServer[] = [];
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), prefix));
+  });
+  afterAll(async () => {
+    await Promise.all(servers.map((s) => s.dispose()));
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return {
+    get dir() {
+      return dir;
+    },
+    async start(...args) {
+      const server = await startNatsServer(...args);
+      servers.push(server);
+      return server;
+    },
+  };
+}
