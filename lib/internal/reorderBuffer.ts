@@ -67,14 +67,6 @@ export class ReorderBuffer<P = unknown> {
     return m;
   }
 
-  /** Removes and returns, in tick order, every message with tick ≤ `tt`. */
-  popUntil(tt: TimeTick): readonly WalMessage<P>[] {
-    this.release(tt);
-    const released: WalMessage<P>[] = [];
-    for (let m = this.popAtMost(tt); m !== undefined; m = this.popAtMost(tt)) released.push(m);
-    return released;
-  }
-
   /** Drops everything waiting; returns the bytes it held. */
   clear(): number {
     const bytes = this.totalBytes;

@@ -21,6 +21,17 @@ function permutation(n: number, seed: number): number[] {
   return values;
 }
 
+/**
+ * The reference's PopUntil (§ 4.4): a time tick `tt` arrives, and every message with tick ≤ `tt`
+ * comes out in tick order — how reorderUntilTick drives the buffer, as one call.
+ */
+function popUntil(buffer: ReorderBuffer, tt: bigint): WalMessage[] {
+  buffer.release(tt);
+  const released: WalMessage[] = [];
+  for (let m = buffer.popAtMost(tt); m !== undefined; m = buffer.popAtMost(tt)) released.push(m);
+  return released;
+}
+
 const ticksOf = (ms: readonly WalMessage[]): bigint[] => ms.map((m) => m.timeTick);
 const idsOf = (ms: readonly WalMessage[]): string[] => ms.map((m) => m.id.key);
 
@@ -40,19 +51,19 @@ describe('ReorderBuffer', () => {
         });
         expect(buffer.bytes).toBe(25);
 
-        expect(buffer.popUntil(0n)).toHaveLength(0);
+        expect(popUntil(buffer, 0n)).toHaveLength(0);
         expect(buffer.length).toBe(25);
 
-        const one = buffer.popUntil(1n);
+        const one = popUntil(buffer, 1n);
         expect(ticksOf(one)).toEqual([1n]);
         expect(buffer.length).toBe(24);
 
-        const upToTen = buffer.popUntil(10n);
+        const upToTen = popUntil(buffer, 10n);
         expect(upToTen).toHaveLength(9);
         expect(ticksOf(upToTen)).toEqual([2n, 3n, 4n, 5n, 6n, 7n, 8n, 9n, 10n]);
         expect(buffer.length).toBe(15);
 
-        const rest = buffer.popUntil(25n);
+        const rest = popUntil(buffer, 25n);
         expect(rest).toHaveLength(15);
         expect(ticksOf(rest)).toEqual(Array.from({ length: 15 }, (_, i) => BigInt(i + 11)));
         expect(buffer.length).toBe(0);
@@ -77,7 +88,7 @@ describe('ReorderBuffer', () => {
       expect(buffer.push(insert(2, 3, 2))).toBeUndefined();
       expect([buffer.length, buffer.bytes, buffer.lastPopTimeTick]).toEqual([2, 6, 0n]);
       // step 4
-      expect(idsOf(buffer.popUntil(4n))).toEqual(['2']);
+      expect(idsOf(popUntil(buffer, 4n))).toEqual(['2']);
       expect([buffer.length, buffer.bytes, buffer.lastPopTimeTick]).toEqual([1, 4, 4n]);
       // step 5: 3 < 4
       expect(buffer.push(insert(3, 3, 8))).toBe('violation');
@@ -86,7 +97,7 @@ describe('ReorderBuffer', () => {
       expect(buffer.push(insert(4, 4, 1))).toBeUndefined();
       expect([buffer.length, buffer.bytes, buffer.lastPopTimeTick]).toEqual([2, 5, 4n]);
       // step 7
-      const released = buffer.popUntil(5n);
+      const released = popUntil(buffer, 5n);
       expect(idsOf(released)).toEqual(['4', '1']);
       expect(ticksOf(released)).toEqual([4n, 5n]);
       expect([buffer.length, buffer.bytes, buffer.lastPopTimeTick]).toEqual([0, 0, 5n]);
@@ -97,9 +108,9 @@ describe('ReorderBuffer', () => {
   describe('lastPopTimeTick never moves backwards (DESIGN decision 2, unlike reference § 4.4 / Q6)', () => {
     it('keeps lastPopTimeTick when popUntil is called with a smaller tick', () => {
       const buffer = new ReorderBuffer();
-      buffer.popUntil(10n);
+      popUntil(buffer, 10n);
       expect(buffer.lastPopTimeTick).toBe(10n);
-      expect(buffer.popUntil(3n)).toHaveLength(0);
+      expect(popUntil(buffer, 3n)).toHaveLength(0);
       expect(buffer.lastPopTimeTick).toBe(10n);
       // the old tick does not re-open the buffer to old messages
       expect(buffer.push(insert(1, 5))).toBe('violation');
@@ -108,12 +119,12 @@ describe('ReorderBuffer', () => {
 
     it('a smaller popUntil after a larger one releases nothing and leaves the waiting messages', () => {
       const buffer = new ReorderBuffer();
-      buffer.popUntil(10n);
+      popUntil(buffer, 10n);
       buffer.push(insert(1, 12));
       buffer.push(insert(2, 20));
-      expect(idsOf(buffer.popUntil(15n))).toEqual(['1']);
+      expect(idsOf(popUntil(buffer, 15n))).toEqual(['1']);
       expect(buffer.lastPopTimeTick).toBe(15n);
-      expect(buffer.popUntil(11n)).toHaveLength(0);
+      expect(popUntil(buffer, 11n)).toHaveLength(0);
       expect(buffer.lastPopTimeTick).toBe(15n);
       expect(buffer.length).toBe(1);
     });
@@ -123,7 +134,7 @@ describe('ReorderBuffer', () => {
     const buffer = new ReorderBuffer();
     expect([buffer.length, buffer.bytes, buffer.lastPopTimeTick]).toEqual([0, 0, 0n]);
     expect(buffer.push(insert(1, 0, 3))).toBeUndefined();
-    expect(idsOf(buffer.popUntil(0n))).toEqual(['1']);
+    expect(idsOf(popUntil(buffer, 0n))).toEqual(['1']);
   });
 
   it('releases equal ticks in arrival order (stable, DESIGN decision 3)', () => {
@@ -132,13 +143,23 @@ describe('ReorderBuffer', () => {
     buffer.push(insert(100, 2));
     buffer.push(insert(101, 6));
     buffer.push(insert(102, 4));
-    expect(idsOf(buffer.popUntil(6n))).toEqual(['100', '9', '3', '7', '1', '5', '2', '102', '101']);
+    expect(idsOf(popUntil(buffer, 6n))).toEqual([
+      '100',
+      '9',
+      '3',
+      '7',
+      '1',
+      '5',
+      '2',
+      '102',
+      '101',
+    ]);
   });
 
   it('forgets released ids, so the same id may be buffered again at a tick ≥ lastPop', () => {
     const buffer = new ReorderBuffer();
     buffer.push(insert(1, 4));
-    expect(idsOf(buffer.popUntil(4n))).toEqual(['1']);
+    expect(idsOf(popUntil(buffer, 4n))).toEqual(['1']);
     // the reference's edge case Q6(c): equal to lastPop is accepted again
     expect(buffer.push(insert(1, 4))).toBeUndefined();
     expect(buffer.length).toBe(1);
@@ -148,7 +169,7 @@ describe('ReorderBuffer', () => {
     const buffer = new ReorderBuffer();
     buffer.push(insert(1, 8, 2));
     buffer.push(insert(2, 9, 3));
-    const released = buffer.popUntil(7n);
+    const released = popUntil(buffer, 7n);
     expect(released).toHaveLength(0);
     expect([buffer.length, buffer.bytes, buffer.lastPopTimeTick]).toEqual([2, 5, 7n]);
   });
@@ -159,7 +180,7 @@ describe('ReorderBuffer', () => {
     buffer.push(insert(2, 9, 3));
     expect(buffer.clear()).toBe(5);
     expect([buffer.length, buffer.bytes]).toEqual([0, 0]);
-    expect(buffer.popUntil(100n)).toHaveLength(0);
+    expect(popUntil(buffer, 100n)).toHaveLength(0);
     expect(buffer.push(insert(1, 200))).toBeUndefined();
     expect(buffer.clear()).toBe(1);
     expect(buffer.clear()).toBe(0);
@@ -173,10 +194,10 @@ describe('ReorderBuffer', () => {
     buffer.push(insert(1, max));
     buffer.push(insert(2, max - 2n));
     buffer.push(insert(3, max - 1n));
-    expect(idsOf(buffer.popUntil(max - 1n))).toEqual(['2', '3']);
+    expect(idsOf(popUntil(buffer, max - 1n))).toEqual(['2', '3']);
     expect(buffer.lastPopTimeTick).toBe(max - 1n);
     expect(buffer.push(insert(4, max - 2n))).toBe('violation');
-    expect(idsOf(buffer.popUntil(max))).toEqual(['1']);
+    expect(idsOf(popUntil(buffer, max))).toEqual(['1']);
     expect(buffer.lastPopTimeTick).toBe(max);
   });
 });
