@@ -249,7 +249,7 @@ class MemoryLog implements LogStorage {
     }
     return new VChannelReader(
       this,
-      new MergedPositions(this.positionsOf(vchannel), this.common, start),
+      new MergedPositions(vchannel, this.positionsOf(vchannel), this.common, start),
       resolvedPolicy,
       waiters,
     );
@@ -297,15 +297,28 @@ class MemoryLog implements LogStorage {
   }
 }
 
-/** Two growing ascending position lists walked together in log order. */
-class MergedPositions {
+/**
+ * A hinted reader's place in the log: one vchannel's positions and the common ones (time ticks,
+ * `''` broadcasts), two growing ascending lists read together in log order.
+ *
+ * Each batch goes one of two ways, by how densely its messages lie in the log. Jumping straight
+ * to each position is what makes a sparse vchannel cheap: a scanner of one vchannel among a
+ * thousand touches a thousandth of the log. A dense one is cheaper walked: the scanner touches
+ * each of its messages anyway, and touching them in log (and so memory) order, with the few
+ * between them, costs less than landing on them at irregular strides. Measured through scanWal
+ * (bench/README.md): a vchannel holding a quarter of W1 catches up 6–11 % faster walked; at an
+ * eighth both ways cost the same; sparser, jumping wins.
+ */
+export class MergedPositions {
   private ownIndex: number;
   private commonIndex: number;
 
   constructor(
+    private readonly vchannel: string,
     private readonly own: readonly number[],
     private readonly common: readonly number[],
     start: number,
+    private readonly walkSpanPerMessage = WALK_SPAN_PER_MESSAGE,
   ) {
     this.ownIndex = lowerBound(own, start);
     this.commonIndex = lowerBound(common, start);
@@ -313,39 +326,91 @@ class MergedPositions {
 
   /**
    * The messages at the next positions in log order, at most `max` (none when neither list has
-   * one yet), advancing past them. One pass with the indices in locals: a catch-up of one
-   * vchannel walks a quarter of the log or less, and this is all it does per message.
+   * one yet), advancing past them.
    */
   take(messages: readonly WalMessage[], max: number): WalMessage[] {
     const own = this.own;
     const common = this.common;
     const ownEnd = own.length;
     const commonEnd = common.length;
-    let ownIndex = this.ownIndex;
-    let commonIndex = this.commonIndex;
-    const batch: WalMessage[] = [];
-    while (batch.length < max) {
-      let position: number;
+    // First the batch's extent, from the lists alone (no message is touched yet).
+    const ownStart = this.ownIndex;
+    const commonStart = this.commonIndex;
+    let ownIndex = ownStart;
+    let commonIndex = commonStart;
+    let first = -1;
+    let last = -1;
+    let count = 0;
+    for (; count < max; count++) {
       if (ownIndex < ownEnd) {
         const next = own[ownIndex] as number;
         if (commonIndex < commonEnd && (common[commonIndex] as number) < next) {
-          position = common[commonIndex++] as number;
+          last = common[commonIndex++] as number;
         } else {
-          position = next;
+          last = next;
           ownIndex++;
         }
       } else if (commonIndex < commonEnd) {
-        position = common[commonIndex++] as number;
+        last = common[commonIndex++] as number;
       } else {
         break;
       }
-      batch.push(messages[position] as WalMessage);
+      if (first < 0) first = last;
     }
     this.ownIndex = ownIndex;
     this.commonIndex = commonIndex;
+    if (count === 0) return [];
+    return last - first < count * this.walkSpanPerMessage
+      ? this.walk(messages, first, last)
+      : this.jump(messages, count, ownStart, commonStart);
+  }
+
+  /** The batch from position `first` to `last`, walked in log order, keeping what the lists hold. */
+  private walk(messages: readonly WalMessage[], first: number, last: number): WalMessage[] {
+    const vchannel = this.vchannel;
+    const batch: WalMessage[] = [];
+    for (let position = first; position <= last; position++) {
+      const m = messages[position] as WalMessage;
+      const v = m.vchannel;
+      // the rule of MemoryLog.write: a position is common or this vchannel's, or someone else's
+      if (v === vchannel || v === '' || m.type === MessageType.TimeTick) batch.push(m);
+    }
+    return batch;
+  }
+
+  /** The batch's `count` positions from `ownIndex` and `commonIndex`, fetched one by one. */
+  private jump(
+    messages: readonly WalMessage[],
+    count: number,
+    ownIndex: number,
+    commonIndex: number,
+  ): WalMessage[] {
+    const own = this.own;
+    const common = this.common;
+    const batch: WalMessage[] = [];
+    while (batch.length < count) {
+      const ownPosition = own[ownIndex];
+      const commonPosition = common[commonIndex];
+      if (
+        commonPosition === undefined ||
+        (ownPosition !== undefined && ownPosition < commonPosition)
+      ) {
+        batch.push(messages[ownPosition as number] as WalMessage);
+        ownIndex++;
+      } else {
+        batch.push(messages[commonPosition] as WalMessage);
+        commonIndex++;
+      }
+    }
     return batch;
   }
 }
+
+/**
+ * A batch is walked when it spans fewer than this many log positions per message it returns
+ * (more than one message in six of the log is its reader's); else its positions are jumped to.
+ */
+export const WALK_SPAN_PER_MESSAGE = 6;
 
 /** Reads a batch, or waits on `waiters` for the next write that may hold one. */
 abstract class WaitingReader implements WalReader {

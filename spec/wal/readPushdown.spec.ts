@@ -3,14 +3,20 @@
  * messages, the '' broadcasts and every time tick, in log order with their own ids, for the
  * memory WAL and the write-ahead buffer.
  */
+import fc from 'fast-check';
 import { VirtualTimeScheduler } from 'rxjs';
 
 import { ConfigError, EvictedError } from '../../lib/errors.js';
+import { createMessage } from '../../lib/message/createMessage.js';
 import { MessageType, type WalMessage } from '../../lib/message/message.js';
 import { messageId } from '../../lib/message/messageId.js';
 import { parseWalMessage } from '../../lib/testing/notation.js';
 import { DeliverPolicy } from '../../lib/options/deliverPolicy.js';
-import { createMemoryWal } from '../../lib/wal/memoryWal.js';
+import {
+  createMemoryWal,
+  MergedPositions,
+  WALK_SPAN_PER_MESSAGE,
+} from '../../lib/wal/memoryWal.js';
 import { hintedVChannel, matchesHint } from '../../lib/wal/wal.js';
 import { MemoryWriteAheadBuffer, type WabReader } from '../../lib/wal/writeAheadBuffer.js';
 import { watch } from '../support/promises.js';
@@ -148,6 +154,129 @@ describe('memory WAL read pushdown', () => {
     expect(hinted.length).toBeLessThan(all.length);
     expect(() => wal.read(DeliverPolicy.all(), { vchannel: 1 } as never)).toThrow(ConfigError);
     await wal.close();
+  });
+});
+
+describe('MergedPositions: walking a dense vchannel, jumping in a sparse one', () => {
+  /** A log and its position lists, built by the rule of MemoryLog.write. */
+  const logOf = (
+    inits: readonly { type: string; timeTick: number; vchannel: string }[],
+    vchannel: string,
+  ): { messages: WalMessage[]; own: number[]; common: number[] } => {
+    const messages = inits.map((init, i) => createMessage({ id: i + 1, ...init }));
+    const own: number[] = [];
+    const common: number[] = [];
+    messages.forEach((m, position) => {
+      if (m.type === MessageType.TimeTick || m.vchannel === '') common.push(position);
+      else if (m.vchannel === vchannel) own.push(position);
+    });
+    return { messages, own, common };
+  };
+  const arbitraryLog = fc
+    .record({
+      vchannels: fc.integer({ min: 1, max: 40 }),
+      tickRate: fc.double({ min: 0, max: 0.5, noNaN: true }),
+      broadcastRate: fc.double({ min: 0, max: 0.2, noNaN: true }),
+      picks: fc.array(fc.tuple(fc.double({ min: 0, max: 1, noNaN: true }), fc.nat()), {
+        maxLength: 400,
+      }),
+    })
+    .map(({ vchannels, tickRate, broadcastRate, picks }) =>
+      picks.map(([kind, which], i) => ({
+        type: kind < tickRate ? MessageType.TimeTick : MessageType.Insert,
+        timeTick: 100 + i,
+        vchannel:
+          kind >= tickRate && kind < tickRate + broadcastRate ? '' : `v${which % vchannels}`,
+      })),
+    );
+
+  it('returns exactly the filtered log from any start, walked, jumped or chosen per batch, while the lists grow', () => {
+    fc.assert(
+      fc.property(
+        arbitraryLog,
+        fc.nat(),
+        fc.array(fc.integer({ min: 1, max: 40 }), { minLength: 1, maxLength: 20 }),
+        fc.constantFrom(0, WALK_SPAN_PER_MESSAGE, Infinity),
+        (inits, startSeed, batchSizes, walkSpanPerMessage) => {
+          const { messages, own, common } = logOf(inits, 'v0');
+          const start = inits.length === 0 ? 0 : startSeed % (inits.length + 1);
+          const expected = messages.filter((m, i) => i >= start && matchesHint(m, 'v0'));
+          // the log grows between batches: the reader sees a prefix of the lists at first
+          const visible = {
+            messages: [] as WalMessage[],
+            own: [] as number[],
+            common: [] as number[],
+          };
+          const reveal = (upTo: number): void => {
+            for (let i = visible.messages.length; i < upTo; i++) {
+              visible.messages.push(messages[i] as WalMessage);
+              if (own.includes(i)) visible.own.push(i);
+              if (common.includes(i)) visible.common.push(i);
+            }
+          };
+          reveal(Math.min(start, inits.length));
+          const positions = new MergedPositions(
+            'v0',
+            visible.own,
+            visible.common,
+            start,
+            walkSpanPerMessage,
+          );
+          const got: WalMessage[] = [];
+          // every round reveals at least one more message: this many rounds read the whole log
+          for (let round = 0; round <= inits.length + 1; round++) {
+            reveal(Math.min(inits.length, visible.messages.length + 1 + (round % 17)));
+            const size = batchSizes[round % batchSizes.length] as number;
+            const batch = positions.take(visible.messages, size);
+            expect(batch.length).toBeLessThanOrEqual(size);
+            got.push(...batch);
+          }
+          expect(ids(got)).toEqual(ids(expected));
+          expect(positions.take(visible.messages, 10)).toEqual([]);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('a sparse vchannel reads no message of another one; a dense one walks the few between its own', () => {
+    const touched = new Set<string>();
+    const watched = (m: WalMessage): WalMessage =>
+      new Proxy(m, {
+        get(target, key, receiver) {
+          touched.add(target.vchannel);
+          return Reflect.get(target, key, receiver) as unknown;
+        },
+      });
+    // 100 vchannels, a time tick every 50 messages: one vchannel is 1 % of the log
+    const inits = Array.from({ length: 5000 }, (_, i) => ({
+      type: i % 50 === 49 ? MessageType.TimeTick : MessageType.Insert,
+      timeTick: 100 + i,
+      vchannel: i % 50 === 49 ? '' : `v${(i * 37) % 100}`,
+    }));
+    const sparse = logOf(inits, 'v7');
+    const reader = new MergedPositions('v7', sparse.own, sparse.common, 0);
+    const read: WalMessage[] = [];
+    for (let batch = reader.take(sparse.messages.map(watched), 64); batch.length > 0;) {
+      for (const m of batch) read.push(m);
+      batch = reader.take(sparse.messages.map(watched), 64);
+    }
+    expect(read.length).toBe(sparse.own.length + sparse.common.length);
+    expect([...touched]).toEqual([]); // jumped: nothing was even looked at
+
+    // four vchannels: v1 is a quarter of the log, walked, so its neighbours are looked at
+    const dense = logOf(
+      inits.map((init, i) => ({ ...init, vchannel: init.vchannel === '' ? '' : `v${i % 4}` })),
+      'v1',
+    );
+    const walked = new MergedPositions('v1', dense.own, dense.common, 0).take(
+      dense.messages.map(watched),
+      64,
+    );
+    expect(ids(walked)).toEqual(
+      ids(dense.messages.filter((m) => matchesHint(m, 'v1')).slice(0, 64)),
+    );
+    expect([...touched].sort()).toEqual(['', 'v0', 'v1', 'v2', 'v3']);
   });
 });
 
