@@ -306,7 +306,7 @@ class MemoryLog implements LogStorage {
  * thousand touches a thousandth of the log. A dense one is cheaper walked: the scanner touches
  * each of its messages anyway, and touching them in log (and so memory) order, with the few
  * between them, costs less than landing on them at irregular strides. Measured through scanWal
- * (bench/README.md): a vchannel holding a quarter of W1 catches up 6–11 % faster walked; at an
+ * (bench/README.md): a vchannel holding a quarter of W1 catches up 7–12 % faster walked; at an
  * eighth both ways cost the same; sparser, jumping wins.
  */
 export class MergedPositions {
