@@ -8,6 +8,7 @@ import { DeliverPolicy, checkDeliverPolicy } from '../options/deliverPolicy.js';
 import { MessageType } from '../message/message.js';
 import {
   hintedVChannel,
+  matchesHint,
   type LogEnd,
   type ReadableWal,
   type ReadHint,
@@ -197,7 +198,7 @@ class MemoryLog implements LogStorage {
     for (const m of messages) {
       const position = this.messages.push(m) - 1;
       if (m.timeTick > this.highestTick) this.highestTick = m.timeTick;
-      if (m.type === MessageType.TimeTick || m.vchannel === '') {
+      if (isCommon(m)) {
         this.common.push(position);
         if (!wokeAll) {
           wokeAll = true;
@@ -298,16 +299,28 @@ class MemoryLog implements LogStorage {
 }
 
 /**
+ * Whether every hinted reader returns `m`: a time tick (even one that carries a vchannel) or a
+ * `''` broadcast. The log keeps these positions in one list and the rest per vchannel.
+ */
+function isCommon(m: WalMessage): boolean {
+  return m.type === MessageType.TimeTick || m.vchannel === '';
+}
+
+/**
  * A hinted reader's place in the log: one vchannel's positions and the common ones (time ticks,
  * `''` broadcasts), two growing ascending lists read together in log order.
  *
- * Each batch goes one of two ways, by how densely its messages lie in the log. Jumping straight
- * to each position is what makes a sparse vchannel cheap: a scanner of one vchannel among a
- * thousand touches a thousandth of the log. A dense one is cheaper walked: the scanner touches
- * each of its messages anyway, and touching them in log (and so memory) order, with the few
- * between them, costs less than landing on them at irregular strides. Measured through scanWal
- * (bench/README.md): a vchannel holding a quarter of W1 catches up 7–12 % faster walked; at an
- * eighth both ways cost the same; sparser, jumping wins.
+ * Each batch is fetched one of two ways, by how densely its messages lie in the log. Jumping
+ * straight to each position, touching no message, is what makes a sparse vchannel cheap: a
+ * scanner of one vchannel among a thousand reads a thousandth of the log. A dense batch is
+ * walked: every message of its stretch is looked at in log order and the reader's are kept. The
+ * stages after the reader touch each message anyway; after a walk they find them already read in
+ * order (the log's messages are allocated in log order, so mostly in memory order too), while a
+ * jumped batch sends them to scattered places. Measured through scanWal (bench/README.md): a
+ * vchannel holding a quarter of W1 catches up 7–12 % faster walked; at an eighth of the log both
+ * ways cost the same, and below that jumping is cheaper.
+ *
+ * @internal exported for its spec only
  */
 export class MergedPositions {
   private ownIndex: number;
@@ -331,15 +344,21 @@ export class MergedPositions {
   take(messages: readonly WalMessage[], max: number): WalMessage[] {
     const own = this.own;
     const common = this.common;
-    const ownEnd = own.length;
-    const commonEnd = common.length;
-    // First the batch's extent, from the lists alone (no message is touched yet).
     const ownStart = this.ownIndex;
     const commonStart = this.commonIndex;
+    const nextOwn = own[ownStart];
+    const nextCommon = common[commonStart];
+    if (nextOwn === undefined && nextCommon === undefined) return [];
+    const first =
+      nextCommon === undefined || (nextOwn !== undefined && nextOwn < nextCommon)
+        ? (nextOwn as number)
+        : nextCommon;
+    // The batch's extent, from the lists alone: the merge of `jump`, counting instead of fetching.
+    const ownEnd = own.length;
+    const commonEnd = common.length;
     let ownIndex = ownStart;
     let commonIndex = commonStart;
-    let first = -1;
-    let last = -1;
+    let last = first;
     let count = 0;
     for (; count < max; count++) {
       if (ownIndex < ownEnd) {
@@ -355,11 +374,9 @@ export class MergedPositions {
       } else {
         break;
       }
-      if (first < 0) first = last;
     }
     this.ownIndex = ownIndex;
     this.commonIndex = commonIndex;
-    if (count === 0) return [];
     return last - first < count * this.walkSpanPerMessage
       ? this.walk(messages, first, last)
       : this.jump(messages, count, ownStart, commonStart);
@@ -371,9 +388,7 @@ export class MergedPositions {
     const batch: WalMessage[] = [];
     for (let position = first; position <= last; position++) {
       const m = messages[position] as WalMessage;
-      const v = m.vchannel;
-      // the rule of MemoryLog.write: a position is common or this vchannel's, or someone else's
-      if (v === vchannel || v === '' || m.type === MessageType.TimeTick) batch.push(m);
+      if (matchesHint(m, vchannel)) batch.push(m); // what the two lists hold, by MemoryLog.write
     }
     return batch;
   }
@@ -408,7 +423,10 @@ export class MergedPositions {
 
 /**
  * A batch is walked when it spans fewer than this many log positions per message it returns
- * (more than one message in six of the log is its reader's); else its positions are jumped to.
+ * (more than one message in six of its stretch is the reader's); else its positions are jumped
+ * to. So a walk never reads more than six messages per message it returns.
+ *
+ * @internal exported for its spec only
  */
 export const WALK_SPAN_PER_MESSAGE = 6;
 

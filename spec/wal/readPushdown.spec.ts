@@ -172,23 +172,30 @@ describe('MergedPositions: walking a dense vchannel, jumping in a sparse one', (
     });
     return { messages, own, common };
   };
+  // A seed and the log's shape; the messages come from a uniform generator (fast-check's own
+  // arrays and doubles favour tiny logs and extreme values).
   const arbitraryLog = fc
     .record({
+      seed: fc.integer(),
+      length: fc.integer({ min: 0, max: 400 }),
       vchannels: fc.integer({ min: 1, max: 40 }),
       tickRate: fc.double({ min: 0, max: 0.5, noNaN: true }),
       broadcastRate: fc.double({ min: 0, max: 0.2, noNaN: true }),
-      picks: fc.array(fc.tuple(fc.double({ min: 0, max: 1, noNaN: true }), fc.nat()), {
-        maxLength: 400,
-      }),
     })
-    .map(({ vchannels, tickRate, broadcastRate, picks }) =>
-      picks.map(([kind, which], i) => ({
-        type: kind < tickRate ? MessageType.TimeTick : MessageType.Insert,
-        timeTick: 100 + i,
-        vchannel:
-          kind >= tickRate && kind < tickRate + broadcastRate ? '' : `v${which % vchannels}`,
-      })),
-    );
+    .map(({ seed, length, vchannels, tickRate, broadcastRate }) => {
+      const random = seededRandom(seed);
+      return Array.from({ length }, (_, i) => {
+        const kind = random();
+        return {
+          type: kind < tickRate ? MessageType.TimeTick : MessageType.Insert,
+          timeTick: 100 + i,
+          vchannel:
+            kind >= tickRate && kind < tickRate + broadcastRate
+              ? ''
+              : `v${Math.floor(random() * vchannels)}`,
+        };
+      });
+    });
 
   it('returns exactly the filtered log from any start, walked, jumped or chosen per batch, while the lists grow', () => {
     fc.assert(
@@ -198,9 +205,10 @@ describe('MergedPositions: walking a dense vchannel, jumping in a sparse one', (
         fc.array(fc.integer({ min: 1, max: 40 }), { minLength: 1, maxLength: 20 }),
         fc.constantFrom(0, WALK_SPAN_PER_MESSAGE, Infinity),
         (inits, startSeed, batchSizes, walkSpanPerMessage) => {
-          const { messages, own, common } = logOf(inits, 'v0');
+          // v1 among v0…v39: v10…v19 start like it, so the walk's test must be exact
+          const { messages, own, common } = logOf(inits, 'v1');
           const start = inits.length === 0 ? 0 : startSeed % (inits.length + 1);
-          const expected = messages.filter((m, i) => i >= start && matchesHint(m, 'v0'));
+          const expected = messages.filter((m, i) => i >= start && matchesHint(m, 'v1'));
           // the log grows between batches: the reader sees a prefix of the lists at first
           const visible = {
             messages: [] as WalMessage[],
@@ -216,7 +224,7 @@ describe('MergedPositions: walking a dense vchannel, jumping in a sparse one', (
           };
           reveal(Math.min(start, inits.length));
           const positions = new MergedPositions(
-            'v0',
+            'v1',
             visible.own,
             visible.common,
             start,
@@ -239,7 +247,7 @@ describe('MergedPositions: walking a dense vchannel, jumping in a sparse one', (
     );
   });
 
-  it('a sparse vchannel reads no message of another one; a dense one walks the few between its own', () => {
+  it("a sparse vchannel's batches are jumped, reading no other vchannel's message; a dense one walks the few between its own", () => {
     const touched = new Set<string>();
     const watched = (m: WalMessage): WalMessage =>
       new Proxy(m, {
@@ -273,10 +281,11 @@ describe('MergedPositions: walking a dense vchannel, jumping in a sparse one', (
       dense.messages.map(watched),
       64,
     );
+    const lookedAt = [...touched].sort(); // before the checks below read the messages too
     expect(ids(walked)).toEqual(
       ids(dense.messages.filter((m) => matchesHint(m, 'v1')).slice(0, 64)),
     );
-    expect([...touched].sort()).toEqual(['', 'v0', 'v1', 'v2', 'v3']);
+    expect(lookedAt).toEqual(['', 'v0', 'v1', 'v2', 'v3']);
   });
 });
 
