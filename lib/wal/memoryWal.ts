@@ -325,6 +325,7 @@ function isCommon(m: WalMessage): boolean {
 export class MergedPositions {
   private ownIndex: number;
   private commonIndex: number;
+  private readonly positions: number[] = [];
 
   constructor(
     private readonly vchannel: string,
@@ -342,82 +343,55 @@ export class MergedPositions {
    * one yet), advancing past them.
    */
   take(messages: readonly WalMessage[], max: number): WalMessage[] {
+    const positions = this.merge(max);
+    const count = positions.length;
+    if (count === 0) return [];
+    const first = positions[0] as number;
+    const last = positions[count - 1] as number;
+    const batch: WalMessage[] = [];
+    if (last - first < count * this.walkSpanPerMessage) {
+      const vchannel = this.vchannel;
+      for (let position = first; position <= last; position++) {
+        const m = messages[position] as WalMessage;
+        if (matchesHint(m, vchannel)) batch.push(m); // exactly the merged positions' messages
+      }
+    } else {
+      for (let i = 0; i < count; i++) batch.push(messages[positions[i] as number] as WalMessage);
+    }
+    return batch;
+  }
+
+  /**
+   * The next positions of both lists in log order, at most `max`, advancing past them: into one
+   * array kept for every batch, so a batch allocates only what it returns.
+   */
+  private merge(max: number): readonly number[] {
     const own = this.own;
     const common = this.common;
-    const ownStart = this.ownIndex;
-    const commonStart = this.commonIndex;
-    const nextOwn = own[ownStart];
-    const nextCommon = common[commonStart];
-    if (nextOwn === undefined && nextCommon === undefined) return [];
-    const first =
-      nextCommon === undefined || (nextOwn !== undefined && nextOwn < nextCommon)
-        ? (nextOwn as number)
-        : nextCommon;
-    // The batch's extent, from the lists alone: the merge of `jump`, counting instead of fetching.
     const ownEnd = own.length;
     const commonEnd = common.length;
-    let ownIndex = ownStart;
-    let commonIndex = commonStart;
-    let last = first;
-    let count = 0;
-    for (; count < max; count++) {
+    let ownIndex = this.ownIndex;
+    let commonIndex = this.commonIndex;
+    const positions = this.positions;
+    positions.length = 0;
+    while (positions.length < max) {
       if (ownIndex < ownEnd) {
         const next = own[ownIndex] as number;
         if (commonIndex < commonEnd && (common[commonIndex] as number) < next) {
-          last = common[commonIndex++] as number;
+          positions.push(common[commonIndex++] as number);
         } else {
-          last = next;
+          positions.push(next);
           ownIndex++;
         }
       } else if (commonIndex < commonEnd) {
-        last = common[commonIndex++] as number;
+        positions.push(common[commonIndex++] as number);
       } else {
         break;
       }
     }
     this.ownIndex = ownIndex;
     this.commonIndex = commonIndex;
-    return last - first < count * this.walkSpanPerMessage
-      ? this.walk(messages, first, last)
-      : this.jump(messages, count, ownStart, commonStart);
-  }
-
-  /** The batch from position `first` to `last`, walked in log order, keeping what the lists hold. */
-  private walk(messages: readonly WalMessage[], first: number, last: number): WalMessage[] {
-    const vchannel = this.vchannel;
-    const batch: WalMessage[] = [];
-    for (let position = first; position <= last; position++) {
-      const m = messages[position] as WalMessage;
-      if (matchesHint(m, vchannel)) batch.push(m); // what the two lists hold, by MemoryLog.write
-    }
-    return batch;
-  }
-
-  /** The batch's `count` positions from `ownIndex` and `commonIndex`, fetched one by one. */
-  private jump(
-    messages: readonly WalMessage[],
-    count: number,
-    ownIndex: number,
-    commonIndex: number,
-  ): WalMessage[] {
-    const own = this.own;
-    const common = this.common;
-    const batch: WalMessage[] = [];
-    while (batch.length < count) {
-      const ownPosition = own[ownIndex];
-      const commonPosition = common[commonIndex];
-      if (
-        commonPosition === undefined ||
-        (ownPosition !== undefined && ownPosition < commonPosition)
-      ) {
-        batch.push(messages[ownPosition as number] as WalMessage);
-        ownIndex++;
-      } else {
-        batch.push(messages[commonPosition] as WalMessage);
-        commonIndex++;
-      }
-    }
-    return batch;
+    return positions;
   }
 }
 
