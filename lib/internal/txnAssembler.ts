@@ -1,5 +1,5 @@
 import { MessageType, type WalMessage } from '../message/message.js';
-import { addPhysicalMs, type TimeTick } from '../message/tso.js';
+import { LOGICAL_BITS, type TimeTick } from '../message/tso.js';
 import { buildTxnMessage } from '../message/txnMessage.js';
 import type { TxnOutcome } from '../observability/metrics.js';
 import { StableHeap } from './heap.js';
@@ -14,7 +14,8 @@ interface Builder<P> {
   readonly txnId: bigint;
   readonly begin: WalMessage<P>;
   readonly bodies: WalMessage<P>[];
-  readonly keepaliveMs: number;
+  /** The keepalive as a tick offset (its ms on the physical part); undefined never expires. */
+  readonly keepalive: TimeTick | undefined;
   size: number;
   /** Expired once a time tick ≥ this arrives; undefined never expires. */
   deadline: TimeTick | undefined;
@@ -122,25 +123,27 @@ export class TxnAssembler<P = unknown> {
   }
 
   private begin(m: WalMessage<P>, txnId: bigint, keepaliveMs: number): void {
+    const finite = Number.isFinite(keepaliveMs);
     const builder: Builder<P> = {
       txnId,
       begin: m,
       bodies: [],
-      keepaliveMs,
+      keepalive: finite ? BigInt(Math.trunc(keepaliveMs)) << LOGICAL_BITS : undefined,
       size: m.size,
       deadline: undefined,
       armedAt: undefined,
     };
     this.open.set(txnId, builder);
     this.totalBytes += m.size;
-    if (Number.isFinite(keepaliveMs)) this.finiteOpen++;
+    if (finite) this.finiteOpen++;
     this.setDeadline(builder, m.timeTick);
   }
 
   /** The deadline slides with each body: last body's (or the begin's) tick + keepalive. */
   private setDeadline(builder: Builder<P>, from: TimeTick): void {
-    if (!Number.isFinite(builder.keepaliveMs)) return;
-    const deadline = addPhysicalMs(from, Math.trunc(builder.keepaliveMs));
+    const keepalive = builder.keepalive;
+    if (keepalive === undefined) return;
+    const deadline = from + keepalive; // the offset was made a tick once, at the begin
     builder.deadline = deadline;
     // A later deadline needs no heap work now: the armed entry re-arms itself when it comes due.
     // That keeps a body O(1), however many transactions are open.
