@@ -16,7 +16,8 @@ export interface ObservedOptions {
   metrics?: ScannerMetrics;
   /**
    * The model the scanner reads in at the moment a message passes (metric label). `scanWal`
-   * wires this to its source; alone, an operator reports `'catchup'`.
+   * wires this to its source; alone, an operator reports `'catchup'`. Asked only when `metrics`
+   * is given (not {@link noopMetrics}): it labels metrics and nothing else.
    */
   scannerModel?: () => ScannerModel;
 }

@@ -8,6 +8,11 @@ export interface Observed {
   readonly logger: ResolvedLogger;
   readonly metrics: ScannerMetrics;
   readonly scannerModel: () => ScannerModel;
+  /**
+   * `metrics`, or undefined when it is {@link noopMetrics}. A per-message path tests this once
+   * instead of calling hooks that do nothing (and loading their arguments) for every message.
+   */
+  readonly activeMetrics: ScannerMetrics | undefined;
 }
 
 const LOGGER_METHODS = ['child', 'trace', 'debug', 'info', 'warn', 'error'] as const;
@@ -39,10 +44,12 @@ export function resolveObserved(options: ObservedOptions | undefined, component:
   if (scannerModel !== undefined && typeof scannerModel !== 'function') {
     throw new ConfigError('scannerModel', scannerModel, 'must be a function');
   }
+  const resolvedMetrics = metrics ?? noopMetrics;
   return {
     logger: childLogger(logger, { component }),
-    metrics: metrics ?? noopMetrics,
+    metrics: resolvedMetrics,
     scannerModel: scannerModel ?? catchupModel,
+    activeMetrics: resolvedMetrics === noopMetrics ? undefined : resolvedMetrics,
   };
 }
 

@@ -3,6 +3,7 @@ import { Observable, type MonoTypeOperatorFunction, type Subscriber } from 'rxjs
 import { ConfigError } from '../errors.js';
 import { MessageType, type WalMessage } from '../message/message.js';
 import { LinkedSubscriber } from '../internal/linkedObserver.js';
+import type { ScannerMetrics, ScannerModel } from '../observability/metrics.js';
 import type { ObservedOptions } from '../observability/observed.js';
 import { resolveObserved, type Observed } from '../observability/resolve.js';
 
@@ -46,12 +47,18 @@ export function filterVChannel<M extends WalMessage>(
 
 /** One subscription of {@link filterVChannel}: its own `next`, see {@link LinkedSubscriber}. */
 class VChannelFilterSubscriber<M extends WalMessage> extends LinkedSubscriber<M> {
+  /** Undefined when nothing counts (`Observed.activeMetrics`): no hook is called, no model asked. */
+  private readonly metrics: ScannerMetrics | undefined;
+  private readonly scannerModel: () => ScannerModel;
+
   constructor(
     destination: Subscriber<M>,
     private readonly vchannel: string,
-    private readonly observed: Observed,
+    observed: Observed,
   ) {
     super(destination);
+    this.metrics = observed.activeMetrics;
+    this.scannerModel = observed.scannerModel;
   }
 
   next(m: M): void {
@@ -64,16 +71,17 @@ class VChannelFilterSubscriber<M extends WalMessage> extends LinkedSubscriber<M>
   }
 
   private filter(m: M): void {
-    const { metrics, scannerModel } = this.observed;
-    const model = scannerModel();
-    metrics.observeMessage(model, m.type, m.size);
-    if (m.type === MessageType.TimeTick) {
-      this.destination.next(m);
-      return;
+    const { metrics, scannerModel } = this;
+    let model: ScannerModel = 'catchup';
+    if (metrics !== undefined) {
+      model = scannerModel();
+      metrics.observeMessage(model, m.type, m.size);
     }
-    const vchannel = this.vchannel;
-    if (vchannel !== '' && m.vchannel !== '' && m.vchannel !== vchannel) return;
-    metrics.observePassedMessage(model, m.type, m.size);
+    if (m.type !== MessageType.TimeTick) {
+      const vchannel = this.vchannel;
+      if (vchannel !== '' && m.vchannel !== '' && m.vchannel !== vchannel) return;
+      if (metrics !== undefined) metrics.observePassedMessage(model, m.type, m.size);
+    }
     this.destination.next(m);
   }
 }

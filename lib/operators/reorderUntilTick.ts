@@ -84,9 +84,9 @@ class ReorderSubscriber<M extends WalMessage> extends LinkedSubscriber<M> {
       return;
     }
     buffer.release(tt);
-    const { metrics } = this.observed;
+    const metrics = this.observed.activeMetrics;
     for (let r = buffer.popAtMost(tt); r !== undefined; r = buffer.popAtMost(tt)) {
-      metrics.addReorderBufferBytes(-r.size); // the gauge follows what the buffer holds
+      if (metrics !== undefined) metrics.addReorderBufferBytes(-r.size); // follows the buffer
       destination.next(r);
       if (this.closed) return;
     }
@@ -100,7 +100,7 @@ class ReorderSubscriber<M extends WalMessage> extends LinkedSubscriber<M> {
     const { buffer, observed } = this;
     const rejection = buffer.push(m);
     if (rejection === undefined) {
-      observed.metrics.addReorderBufferBytes(m.size);
+      observed.activeMetrics?.addReorderBufferBytes(m.size);
       return;
     }
     if (rejection === 'violation') {

@@ -4,6 +4,7 @@ import { MessageType, type WalMessage } from '../message/message.js';
 import { LinkedSubscriber } from '../internal/linkedObserver.js';
 import { TxnAssembler } from '../internal/txnAssembler.js';
 import type { ObservedOptions } from '../observability/observed.js';
+import type { ScannerMetrics } from '../observability/metrics.js';
 import { logFields, resolveObserved } from '../observability/resolve.js';
 
 /** Options of {@link txnBuffer}. */
@@ -45,7 +46,7 @@ export interface TxnBufferOptions extends ObservedOptions {}
 export function txnBuffer<M extends WalMessage>(
   options?: TxnBufferOptions,
 ): MonoTypeOperatorFunction<M> {
-  const { logger, metrics } = resolveObserved(options, 'txnBuffer');
+  const { logger, metrics, activeMetrics } = resolveObserved(options, 'txnBuffer');
   return (source) =>
     new Observable<M>((subscriber) => {
       const assembler = new TxnAssembler<unknown>({
@@ -68,7 +69,7 @@ export function txnBuffer<M extends WalMessage>(
         assembler.clear();
         reportBytes();
       });
-      new TxnBufferSubscriber(subscriber, assembler, reportBytes).linkTo(source);
+      new TxnBufferSubscriber(subscriber, assembler, reportBytes, activeMetrics).linkTo(source);
     });
 }
 
@@ -78,6 +79,8 @@ class TxnBufferSubscriber<M extends WalMessage> extends LinkedSubscriber<M> {
     destination: Subscriber<M>,
     private readonly assembler: TxnAssembler<unknown>,
     private readonly reportBytes: () => void,
+    /** Undefined when nothing counts: see `Observed.activeMetrics`. */
+    private readonly metrics: ScannerMetrics | undefined,
   ) {
     super(destination);
   }
@@ -88,6 +91,12 @@ class TxnBufferSubscriber<M extends WalMessage> extends LinkedSubscriber<M> {
       if (m.type === MessageType.TimeTick) {
         this.assembler.expire(m.timeTick);
         this.reportBytes();
+        this.destination.next(m);
+        return;
+      }
+      if (m.txn === undefined) {
+        // An auto-commit passes as it is and changes no buffered bytes.
+        this.metrics?.observeTxn('autocommit');
         this.destination.next(m);
         return;
       }

@@ -36,6 +36,7 @@ describe('resolveObserved', () => {
       expect(observed.metrics).toBe(noopMetrics);
       expect(observed.scannerModel).toBe(catchupModel);
       expect(observed.scannerModel()).toBe('catchup');
+      expect(observed.activeMetrics).toBeUndefined();
     }
   });
 
@@ -53,6 +54,13 @@ describe('resolveObserved', () => {
     const observed = resolveObserved({ metrics, scannerModel }, 'filterVChannel');
     expect(observed.metrics).toBe(metrics);
     expect(observed.scannerModel).toBe(scannerModel);
+    expect(observed.activeMetrics).toBe(metrics);
+  });
+
+  it('has no active metrics when given noopMetrics itself: the hot paths then skip the hooks', () => {
+    const observed = resolveObserved({ metrics: noopMetrics }, 'reorderUntilTick');
+    expect(observed.metrics).toBe(noopMetrics);
+    expect(observed.activeMetrics).toBeUndefined();
   });
 
   it.each<unknown>([null, 'options', 3, true])(

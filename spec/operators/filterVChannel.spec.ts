@@ -239,13 +239,24 @@ describe('filterVChannel', () => {
       const scannerModel = (): 'catchup' => {
         throw new Error('no model');
       };
+      const metrics = createInMemoryMetrics();
       scheduler.run(({ cold, expectObservable }) => {
-        expectObservable(cold('t|', m).pipe(filterVChannel('v1', { scannerModel }))).toBe(
+        expectObservable(cold('t|', m).pipe(filterVChannel('v1', { metrics, scannerModel }))).toBe(
           '#',
           m,
           new Error('no model'),
         );
       });
+    });
+
+    it('asks no scanner model and calls no hook when nothing counts (the default metrics)', () => {
+      const scannerModel = jest.fn((): 'catchup' => 'catchup');
+      scheduler.run(({ cold, expectObservable }) => {
+        expectObservable(
+          cold('tabc|', m).pipe(filterVChannel('v1', { metrics: noopMetrics, scannerModel })),
+        ).toBe('ta-c|', m);
+      });
+      expect(scannerModel).not.toHaveBeenCalled();
     });
   });
 });
