@@ -1,7 +1,8 @@
 /**
  * One contender over W1, `runs` times in a row, for counting instructions under callgrind: a
  * measure this noisy 2-core machine cannot move (bench/README.md, "Counted in instructions").
- * Under `node --single-threaded --predictable` the count of one build repeats to about 0.1 %;
+ * Under `node --single-threaded --predictable` the count of one build repeats to a few million
+ * in 7,800 million;
  * the steady cost of one run is (the count at 10 runs − the count at 5 runs) ÷ 5.
  *
  * ```sh

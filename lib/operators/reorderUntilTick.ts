@@ -104,7 +104,7 @@ class ReorderSubscriber<M extends WalMessage> extends LinkedSubscriber<M> {
       return;
     }
     if (rejection === 'violation') {
-      observed.metrics.observeTimeTickViolation(observed.scannerModel(), m.type);
+      observed.activeMetrics?.observeTimeTickViolation(observed.scannerModel(), m.type);
       observed.logger.warn(
         { ...logFields(m), lastPopTimeTick: buffer.lastPopTimeTick.toString() },
         'time tick violation: message below the last released time tick dropped',

@@ -192,6 +192,24 @@ describe('TxnAssembler', () => {
     });
   });
 
+  describe('keepalive as a tick offset', () => {
+    it('truncates a fractional keepalive to whole ms, and a body slides the deadline by it', () => {
+      const assembler = new TxnAssembler(recordEvents().events);
+      const txn = { txnId: 9, keepalive: 1.9 };
+      assembler.handle(
+        createMessage({ id: 1, type: 'BeginTxn', timeTick: B, vchannel: 'v1', txn }),
+      );
+      expect(assembler.expire(at(1) - 1n)).toBe(0);
+      assembler.handle(
+        createMessage({ id: 2, type: 'Insert', timeTick: at(1) - 1n, vchannel: 'v1', txn }),
+      );
+      expect(assembler.expire(at(2) - 2n)).toBe(0); // deadline: the body's tick + 1 ms
+      expect(assembler.openCount).toBe(1);
+      expect(assembler.expire(at(2) - 1n)).toBe(1);
+      expect(assembler.openCount).toBe(0);
+    });
+  });
+
   describe('reference § 8.3 [derived] extra txn cases', () => {
     it('duplicate begin: the first begin wins, one Txn with 1 body', () => {
       const { events, outcomes, anomalies } = recordEvents();

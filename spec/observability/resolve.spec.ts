@@ -63,6 +63,11 @@ describe('resolveObserved', () => {
     expect(observed.activeMetrics).toBeUndefined();
   });
 
+  it('treats a copy of noopMetrics as active: only noopMetrics itself is known to count nothing', () => {
+    const copy = { ...noopMetrics };
+    expect(resolveObserved({ metrics: copy }, 'txnBuffer').activeMetrics).toBe(copy);
+  });
+
   it.each<unknown>([null, 'options', 3, true])(
     'rejects options that are not an object (%p)',
     (options) => {

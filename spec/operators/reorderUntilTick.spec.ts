@@ -135,6 +135,20 @@ describe('reorderUntilTick', () => {
       expect(metrics.snapshot().bytes.reorderBuffer).toBe(0);
     });
 
+    it('asks no scanner model for a violation when nothing counts (the default metrics)', () => {
+      const scannerModel = jest.fn((): 'tailing' => {
+        throw new Error('asked for a model with nothing to count');
+      });
+      newScheduler().run(({ cold, expectObservable }) => {
+        const m = walMessages({ a: 'ins v1 @5', t: 'tt @5', b: 'del v1 @4', u: 'tt @6' });
+        expectObservable(cold('a-t-b-u|', m).pipe(reorderUntilTick({ scannerModel }))).toBe(
+          '--(at)u|',
+          m,
+        );
+      });
+      expect(scannerModel).not.toHaveBeenCalled();
+    });
+
     it('drops a duplicate id still waiting, warns, and does not count it as a violation', () => {
       const scheduler = newScheduler();
       const metrics = createInMemoryMetrics();

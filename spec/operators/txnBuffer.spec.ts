@@ -88,6 +88,38 @@ describe('txnBuffer', () => {
       expect(metrics.snapshot().bytes.txnBuffer).toBe(0);
     });
 
+    it.each([
+      ['the default metrics', undefined],
+      ['an in-memory sink', createInMemoryMetrics()],
+    ])(
+      'passes a begin and a commit without a transaction as auto-commits, around an open one (%s)',
+      (_name, metrics) => {
+        const m = walMessages({
+          a: `begin:1 v1 @${B} keepalive=1s`,
+          b: `begin v1 @${B}`,
+          c: `ins:1 v1 @${B} keepalive=1s`,
+          d: `commit v1 @${B}`,
+          e: `commit:1 v1 @${B} keepalive=1s`,
+          t: `tt @${at(1)}`,
+        });
+        const seen: string[] = [];
+        of(m.a, m.b, m.c, m.d, m.e, m.t)
+          .pipe(txnBuffer(metrics === undefined ? {} : { metrics }))
+          .subscribe((out) => seen.push(`${out.type} #${out.id.key}`));
+        expect(seen).toEqual(['BeginTxn #2', 'CommitTxn #4', 'Txn #5', 'TimeTick #6']);
+        if (metrics !== undefined) {
+          expect(metrics.snapshot().txn).toEqual({
+            autocommit: 2,
+            committed: 1,
+            rolledBack: 0,
+            expired: 0,
+            error: 0,
+          });
+          expect(metrics.snapshot().bytes.txnBuffer).toBe(0);
+        }
+      },
+    );
+
     it('call 2: an orphan body, a rollback and a commit of unknown txns are dropped; the two non-txn inserts pass', () => {
       const metrics = createInMemoryMetrics();
       const { logger, entries } = recordingLogger();
