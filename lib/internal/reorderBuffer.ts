@@ -13,7 +13,6 @@ export type ReorderRejection = 'violation' | 'duplicate';
 export class ReorderBuffer<P = unknown> {
   private readonly heap = new StableHeap<WalMessage<P>>();
   private readonly ids = new Set<string>();
-  private totalBytes = 0;
   private lastPop: TimeTick = 0n;
 
   /** Messages waiting. */
@@ -21,9 +20,14 @@ export class ReorderBuffer<P = unknown> {
     return this.heap.size;
   }
 
-  /** Σ size of the messages waiting. */
+  /**
+   * Σ size of the messages waiting, summed when asked (at a teardown, in a test) rather than kept
+   * up to date per message: the reorder stage's gauge follows each message's own size.
+   */
   get bytes(): number {
-    return this.totalBytes;
+    let total = 0;
+    for (const m of this.heap.toArray()) total += m.size;
+    return total;
   }
 
   /** The highest time tick released so far (0 before the first). */
@@ -41,7 +45,6 @@ export class ReorderBuffer<P = unknown> {
     if (this.ids.has(key)) return 'duplicate';
     this.ids.add(key);
     this.heap.push(m.timeTick, m);
-    this.totalBytes += m.size;
     return undefined;
   }
 
@@ -63,16 +66,14 @@ export class ReorderBuffer<P = unknown> {
     if (top === undefined || top > tt) return undefined;
     const m = heap.pop() as WalMessage<P>;
     this.ids.delete(m.id.key);
-    this.totalBytes -= m.size;
     return m;
   }
 
   /** Drops everything waiting; returns the bytes it held. */
   clear(): number {
-    const bytes = this.totalBytes;
+    const bytes = this.bytes;
     this.heap.clear();
     this.ids.clear();
-    this.totalBytes = 0;
     return bytes;
   }
 }
