@@ -4,6 +4,11 @@ import { buildTxnMessage } from '../message/txnMessage.js';
 import type { TxnOutcome } from '../observability/metrics.js';
 import { StableHeap } from './heap.js';
 
+/** Module constants: compared per message, so no property loads (bench/README.md). */
+const BEGIN_TXN = MessageType.BeginTxn;
+const COMMIT_TXN = MessageType.CommitTxn;
+const ROLLBACK_TXN = MessageType.RollbackTxn;
+
 /** What the assembler reports besides its output: outcomes and the anomalies worth a warning. */
 export interface TxnAssemblerEvents {
   outcome(outcome: TxnOutcome, txnId: bigint | undefined): void;
@@ -57,14 +62,14 @@ export class TxnAssembler<P = unknown> {
     }
     const builder = this.open.get(txn.txnId);
     switch (m.type) {
-      case MessageType.BeginTxn:
+      case BEGIN_TXN:
         if (builder !== undefined) {
           this.events.anomaly('duplicate begin ignored', m);
           return undefined;
         }
         this.begin(m, txn.txnId, txn.keepaliveMs);
         return undefined;
-      case MessageType.CommitTxn:
+      case COMMIT_TXN:
         if (builder === undefined) {
           this.events.anomaly(
             'commit without an open transaction ignored (may be a repeated commit)',
@@ -74,7 +79,7 @@ export class TxnAssembler<P = unknown> {
         }
         this.remove(builder);
         return this.build(builder, m);
-      case MessageType.RollbackTxn:
+      case ROLLBACK_TXN:
         if (builder !== undefined) {
           this.remove(builder);
           this.events.outcome('rolledBack', txn.txnId);

@@ -7,6 +7,9 @@ import type { ScannerMetrics, ScannerModel } from '../observability/metrics.js';
 import type { ObservedOptions } from '../observability/observed.js';
 import { resolveObserved, type Observed } from '../observability/resolve.js';
 
+/** A module constant: compared per message, so no property load (bench/README.md). */
+const TIME_TICK = MessageType.TimeTick;
+
 /**
  * Keeps the consumer's vchannel (reference § 4.3 step 5): a data message is dropped iff both its
  * vchannel and `vchannel` are non-empty and differ. Time ticks and `''` (every-vchannel) messages
@@ -77,7 +80,7 @@ class VChannelFilterSubscriber<M extends WalMessage> extends LinkedSubscriber<M>
       model = scannerModel();
       metrics.observeMessage(model, m.type, m.size);
     }
-    if (m.type !== MessageType.TimeTick) {
+    if (m.type !== TIME_TICK) {
       const vchannel = this.vchannel;
       if (vchannel !== '' && m.vchannel !== '' && m.vchannel !== vchannel) return;
       if (metrics !== undefined) metrics.observePassedMessage(model, m.type, m.size);

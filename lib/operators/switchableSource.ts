@@ -30,6 +30,9 @@ import { checkDeliverPolicy, DeliverPolicy } from '../options/deliverPolicy.js';
 import { hintedVChannel, type ReadableWal, type ReadHint, type WalReader } from '../wal/wal.js';
 import type { WabReader } from '../wal/writeAheadBuffer.js';
 
+/** A module constant: compared per message, so no property load (bench/README.md). */
+const TIME_TICK = MessageType.TimeTick;
+
 /** Lets a consumer hold reading: `whenReady()` returns a promise while reading must wait. */
 export interface FlowControl {
   /** A promise that settles when reading may go on, or `undefined` when it may go on now. */
@@ -306,7 +309,7 @@ class SourceMachine {
           if (exclusiveStart !== undefined && m.timeTick <= exclusiveStart) continue;
           this.subscriber.next(m);
           if (this.closed) return CLOSED;
-          if (m.type !== MessageType.TimeTick) {
+          if (m.type !== TIME_TICK) {
             this.firstHandedId ??= m.id;
             continue;
           }
@@ -431,7 +434,7 @@ class SourceMachine {
   /** Hands `m`, read from the write-ahead buffer, downstream and remembers where to resume. */
   private hand(m: WalMessage): void {
     this.subscriber.next(m);
-    if (m.type !== MessageType.TimeTick) {
+    if (m.type !== TIME_TICK) {
       this.firstHandedId ??= m.id;
       return;
     }

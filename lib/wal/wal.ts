@@ -9,6 +9,9 @@ import type { Logger } from '../observability/logger.js';
 import type { DeliverPolicy } from '../options/deliverPolicy.js';
 import type { WriteAheadBuffer, WriteAheadBufferOptions } from './writeAheadBuffer.js';
 
+/** A module constant: compared per message, so no property load (bench/README.md). */
+const TIME_TICK = MessageType.TimeTick;
+
 /**
  * Reads a log in batches. `next()` waits until at least one message is there; it resolves an
  * empty batch only when the reader's stream has ended (a scanner treats that as an error and
@@ -56,12 +59,7 @@ export function hintedVChannel(hint: ReadHint | undefined): string {
 
 /** Whether `m` belongs to what a reader hinted at `vchannel` returns (see {@link ReadHint}). */
 export function matchesHint(m: WalMessage, vchannel: string): boolean {
-  return (
-    vchannel === '' ||
-    m.vchannel === '' ||
-    m.vchannel === vchannel ||
-    m.type === MessageType.TimeTick
-  );
+  return vchannel === '' || m.vchannel === '' || m.vchannel === vchannel || m.type === TIME_TICK;
 }
 
 /**
