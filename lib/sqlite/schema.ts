@@ -136,7 +136,7 @@ export function openDatabase(
     const meta = readRxwalMeta(db, path);
     if (!readOnly) {
       try {
-        db.pragma('journal_mode = WAL');
+        switchToWal(db, options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS);
         db.pragma(`synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
       } catch (err) {
         throw openFailure(path, readOnly, err);
@@ -147,6 +147,33 @@ export function openDatabase(
     db.close();
     throw corruptionOf(err, path, 'the schema');
   }
+}
+
+/**
+ * `PRAGMA journal_mode = WAL`, retried while the file is busy, up to `timeoutMs`. The switch
+ * needs the file to itself, and while another connection holds its write lock SQLite answers
+ * SQLITE_BUSY at once, without waiting in the busy handler (waiting could deadlock). The first
+ * open of a new file meets that when other processes are creating it at the same moment: one of
+ * them is still in its creating transaction. So this waits the way the busy handler would.
+ */
+function switchToWal(db: SqliteDatabase, timeoutMs: number): void {
+  const deadline = Date.now() + timeoutMs;
+  for (let pauseMs = 1; ; pauseMs = Math.min(pauseMs * 2, 50)) {
+    try {
+      db.pragma('journal_mode = WAL');
+      return;
+    } catch (err) {
+      const busy = String((err as { code?: unknown }).code).startsWith('SQLITE_BUSY');
+      const left = deadline - Date.now();
+      if (!busy || left <= 0) throw err;
+      sleepSync(Math.min(pauseMs, left));
+    }
+  }
+}
+
+/** Blocks the thread for `ms`: an open is synchronous, as the busy handler's wait is. */
+function sleepSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
 /**

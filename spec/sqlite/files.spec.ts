@@ -352,6 +352,37 @@ describe('creating a new log from several processes at once (issue 9, item 9)', 
     PROCESS_TIMEOUT,
   );
 
+  it(
+    'switching a new log to WAL waits for another writer instead of failing at once',
+    async () => {
+      // A log with its schema but still in rollback mode, as a creator leaves it just before its
+      // switch to WAL. SQLite refuses that switch with SQLITE_BUSY at once, busy handler or not,
+      // while another connection holds the write lock: in the six-process race (below), another
+      // creator still inside its creating transaction. Before the retry this open failed at once.
+      const path = files.path('switch.db');
+      await (await openSqliteWal(path)).close();
+      const raw = new Database(path);
+      raw.pragma('journal_mode = DELETE');
+      expect(raw.pragma('journal_mode', { simple: true })).toBe('delete');
+      raw.close();
+      const holder = child('writeHolder.ts', [path, '700']);
+      const deadline = Date.now() + 60_000;
+      while (!holder.lines.includes('locked') && Date.now() < deadline)
+        await new Promise((resolveWait) => setTimeout(resolveWait, 10));
+      expect(holder.lines).toEqual(['locked']);
+      const started = Date.now();
+      const wal = await openSqliteWal(path, { busyTimeout: '60s' }); // blocks until the commit
+      expect(Date.now() - started).toBeGreaterThanOrEqual(300); // it waited for the writer
+      await wal.append({ type: 'Insert', payload: Buffer.from('x') });
+      await wal.close();
+      expect(await holder.exited).toBe(0);
+      const db = new Database(path, { readonly: true });
+      expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+      db.close();
+    },
+    PROCESS_TIMEOUT,
+  );
+
   it('the version and the tables are read from one state of the file: a creation commits before or after, never between', () => {
     // The race the six-process case met once in CI: a creator commits the schema between this
     // open's version read (0) and its table check (rxwal tables), and the new log is refused as
