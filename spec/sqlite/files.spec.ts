@@ -365,7 +365,7 @@ describe('creating a new log from several processes at once (issue 9, item 9)', 
       raw.pragma('journal_mode = DELETE');
       expect(raw.pragma('journal_mode', { simple: true })).toBe('delete');
       raw.close();
-      const holder = child('writeHolder.ts', [path, '700']);
+      const holder = child('lockHolder.ts', [path, '700', 'hold']);
       const deadline = Date.now() + 60_000;
       while (!holder.lines.includes('locked') && Date.now() < deadline)
         await new Promise((resolveWait) => setTimeout(resolveWait, 10));
