@@ -3,7 +3,7 @@ import type BetterSqlite3 from 'better-sqlite3';
 import { decodeCheckpoint, encodeCheckpoint, type Checkpoint } from '../checkpoint/checkpoint.js';
 import type { CheckpointStore } from '../checkpoint/checkpointStore.js';
 import { ConfigError } from '../errors.js';
-import { connectDatabase } from './schema.js';
+import { connectDatabase, DEFAULT_BUSY_TIMEOUT_MS, switchToWal } from './schema.js';
 
 /**
  * The table {@link sqliteCheckpointStore} keeps checkpoints in: one row per consumer name
@@ -102,7 +102,7 @@ export function sqliteCheckpointStore(
   if (typeof db === 'string') {
     if (db === '') throw new ConfigError('db', db, 'must be a Database or a file path');
     database = connectDatabase(db);
-    database.pragma('journal_mode = WAL');
+    switchToWal(database, DEFAULT_BUSY_TIMEOUT_MS); // a file being created by another process
     owned = true;
   } else if (
     typeof db === 'object' &&

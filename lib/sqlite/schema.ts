@@ -150,13 +150,13 @@ export function openDatabase(
 }
 
 /**
- * `PRAGMA journal_mode = WAL`, retried while the file is busy, up to `timeoutMs`. The switch
+ * @internal `PRAGMA journal_mode = WAL`, retried while the file is busy, up to `timeoutMs`. The switch
  * needs the file to itself, and while another connection holds its write lock SQLite answers
  * SQLITE_BUSY at once, without waiting in the busy handler (waiting could deadlock). The first
  * open of a new file meets that when other processes are creating it at the same moment: one of
  * them is still in its creating transaction. So this waits the way the busy handler would.
  */
-function switchToWal(db: SqliteDatabase, timeoutMs: number): void {
+export function switchToWal(db: SqliteDatabase, timeoutMs: number): void {
   const deadline = Date.now() + timeoutMs;
   for (let pauseMs = 1; ; pauseMs = Math.min(pauseMs * 2, 50)) {
     try {

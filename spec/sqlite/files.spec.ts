@@ -24,7 +24,7 @@ import Database from 'better-sqlite3';
 
 import { CorruptRecordError } from '../../lib/errors.js';
 import { scanWal } from '../../lib/scanner/scanWal.js';
-import { openSqliteWal, sqliteWalStats } from '../../lib/sqlite/index.js';
+import { openSqliteWal, sqliteCheckpointStore, sqliteWalStats } from '../../lib/sqlite/index.js';
 import { inspectSchema } from '../../lib/sqlite/schema.js';
 import { VirtualClock } from '../../lib/testing/index.js';
 import { tempFiles } from './support/files.js';
@@ -375,6 +375,28 @@ describe('creating a new log from several processes at once (issue 9, item 9)', 
       expect(Date.now() - started).toBeGreaterThanOrEqual(300); // it waited for the writer
       await wal.append({ type: 'Insert', payload: Buffer.from('x') });
       await wal.close();
+      expect(await holder.exited).toBe(0);
+      const db = new Database(path, { readonly: true });
+      expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+      db.close();
+    },
+    PROCESS_TIMEOUT,
+  );
+
+  it(
+    "a checkpoint store's own file waits for another writer too before switching to WAL",
+    async () => {
+      const path = files.path('checkpoints.db');
+      new Database(path).close(); // a new, empty file in rollback mode
+      const holder = child('lockHolder.ts', [path, '700', 'hold']);
+      const deadline = Date.now() + 60_000;
+      while (!holder.lines.includes('locked') && Date.now() < deadline)
+        await new Promise((resolveWait) => setTimeout(resolveWait, 10));
+      expect(holder.lines).toEqual(['locked']);
+      const started = Date.now();
+      const store = sqliteCheckpointStore(path, { name: 'consumer' }); // blocks until the commit
+      expect(Date.now() - started).toBeGreaterThanOrEqual(300); // it waited for the writer
+      store.close();
       expect(await holder.exited).toBe(0);
       const db = new Database(path, { readonly: true });
       expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
