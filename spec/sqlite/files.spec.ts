@@ -332,15 +332,25 @@ describe('creating a new log from several processes at once (issue 9, item 9)', 
     return { lines, exited };
   }
 
+  /** Starts `support/lockHolder.ts` on `path` and returns once it holds the write lock. */
+  async function lockHolder(
+    path: string,
+    holdMs: number,
+    mode: 'create' | 'hold',
+  ): Promise<ReturnType<typeof child>> {
+    const holder = child('lockHolder.ts', [path, String(holdMs), mode]);
+    const deadline = Date.now() + 60_000;
+    while (!holder.lines.includes('locked') && Date.now() < deadline)
+      await new Promise((resolveWait) => setTimeout(resolveWait, 10));
+    expect(holder.lines).toEqual(['locked']);
+    return holder;
+  }
+
   it(
     'an open that meets a creation in progress waits for it and then uses its schema',
     async () => {
       const path = files.path('held.db');
-      const holder = child('lockHolder.ts', [path, '1500']);
-      const deadline = Date.now() + 60_000;
-      while (!holder.lines.includes('locked') && Date.now() < deadline)
-        await new Promise((resolveWait) => setTimeout(resolveWait, 10));
-      expect(holder.lines).toEqual(['locked']);
+      const holder = await lockHolder(path, 1500, 'create');
       // blocks (busy timeout) until the holder commits, then finds its schema
       const wal = await openSqliteWal(path, { busyTimeout: '60s' });
       expect(wal.channel).toBe('first'); // the holder's schema, committed while we waited
@@ -365,11 +375,7 @@ describe('creating a new log from several processes at once (issue 9, item 9)', 
       raw.pragma('journal_mode = DELETE');
       expect(raw.pragma('journal_mode', { simple: true })).toBe('delete');
       raw.close();
-      const holder = child('lockHolder.ts', [path, '700', 'hold']);
-      const deadline = Date.now() + 60_000;
-      while (!holder.lines.includes('locked') && Date.now() < deadline)
-        await new Promise((resolveWait) => setTimeout(resolveWait, 10));
-      expect(holder.lines).toEqual(['locked']);
+      const holder = await lockHolder(path, 700, 'hold');
       const started = Date.now();
       const wal = await openSqliteWal(path, { busyTimeout: '60s' }); // blocks until the commit
       expect(Date.now() - started).toBeGreaterThanOrEqual(300); // it waited for the writer
@@ -388,11 +394,7 @@ describe('creating a new log from several processes at once (issue 9, item 9)', 
     async () => {
       const path = files.path('checkpoints.db');
       new Database(path).close(); // a new, empty file in rollback mode
-      const holder = child('lockHolder.ts', [path, '700', 'hold']);
-      const deadline = Date.now() + 60_000;
-      while (!holder.lines.includes('locked') && Date.now() < deadline)
-        await new Promise((resolveWait) => setTimeout(resolveWait, 10));
-      expect(holder.lines).toEqual(['locked']);
+      const holder = await lockHolder(path, 700, 'hold');
       const started = Date.now();
       const store = sqliteCheckpointStore(path, { name: 'consumer' }); // blocks until the commit
       expect(Date.now() - started).toBeGreaterThanOrEqual(300); // it waited for the writer
