@@ -13,6 +13,7 @@ import { messageId } from '../../lib/message/messageId.js';
 import { parseWalMessage } from '../../lib/testing/notation.js';
 import { DeliverPolicy } from '../../lib/options/deliverPolicy.js';
 import {
+  countthOfBoth,
   createMemoryWal,
   MergedPositions,
   WALK_SPAN_PER_MESSAGE,
@@ -245,6 +246,63 @@ describe('MergedPositions: walking a dense vchannel, jumping in a sparse one', (
       ),
       { numRuns: 300 },
     );
+  });
+
+  it('finds where a batch ends (the count-th entry of both lists merged) as a merge would', () => {
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(fc.nat({ max: 500 }), { maxLength: 120 }),
+        fc.array(fc.boolean(), { minLength: 120, maxLength: 120 }),
+        fc.nat(),
+        fc.nat(),
+        fc.nat(),
+        (entries, inA, aSeed, bSeed, countSeed) => {
+          const sorted = [...entries].sort((x, y) => x - y);
+          const a = sorted.filter((_, i) => inA[i]);
+          const b = sorted.filter((_, i) => !inA[i]);
+          const ai = aSeed % (a.length + 1);
+          const bi = bSeed % (b.length + 1);
+          const merged = [...a.slice(ai), ...b.slice(bi)].sort((x, y) => x - y);
+          fc.pre(merged.length > 0);
+          const count = 1 + (countSeed % merged.length);
+          expect(countthOfBoth(a, ai, b, bi, count)).toBe(merged[count - 1]);
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+
+  it('walks a dense stretch, then jumps through a sparse one from exactly where the walk stopped', () => {
+    // positions 0–199: v1 every other message; 200–999: v1 one in eighty; a tick every 50
+    const inits = Array.from({ length: 1000 }, (_, i) => ({
+      type: i % 50 === 49 ? MessageType.TimeTick : MessageType.Insert,
+      timeTick: 100 + i,
+      vchannel:
+        i % 50 === 49 ? '' : (i < 200 ? i % 2 === 0 : i % 80 === 0) ? 'v1' : `v${2 + (i % 3)}`,
+    }));
+    const { messages, own, common } = logOf(inits, 'v1');
+    const lookedAt = new Set<number>();
+    const watched = messages.map(
+      (m, position) =>
+        new Proxy(m, {
+          get(target, key, receiver) {
+            lookedAt.add(position);
+            return Reflect.get(target, key, receiver) as unknown;
+          },
+        }),
+    );
+    const reader = new MergedPositions('v1', own, common, 0);
+    const read: WalMessage[] = [];
+    for (let batch = reader.take(watched, 10); batch.length > 0; batch = reader.take(watched, 10))
+      read.push(...batch);
+    const expected = messages.filter((m) => matchesHint(m, 'v1'));
+    expect(ids(read)).toEqual(ids(expected));
+    const others = [...lookedAt].filter(
+      (position) => !own.includes(position) && !common.includes(position),
+    );
+    expect(others.some((position) => position < 200)).toBe(true); // the dense stretch was walked
+    // the batch that crosses into the sparse stretch may still walk; the batches after it jump
+    expect(others.filter((position) => position >= 500)).toEqual([]);
   });
 
   it("a sparse vchannel's batches are jumped, reading no other vchannel's message; a dense one walks the few between its own", () => {
