@@ -322,7 +322,7 @@ function isCommon(m: WalMessage): boolean {
  * binary search over the two lists ({@link countthOfBoth}); neither way merges them into a list
  * first, and each fills an array of the batch's exact size. Measured through scanWal
  * (bench/README.md): where the reader's messages are one in four of the log, walking catches up
- * 14 % faster; see {@link WALK_SPAN_PER_MESSAGE} for the sparser logs.
+ * in 14 % less time; see {@link WALK_SPAN_PER_MESSAGE} for the sparser logs.
  *
  * @internal exported for its spec only
  */
@@ -445,10 +445,10 @@ export function countthOfBoth(
 
 /**
  * A batch is walked when it spans fewer than this many log positions per message it returns
- * (more than one message in sixteen of its stretch is the reader's); else its positions are
+ * (at least one message in sixteen of its stretch is the reader's); else its positions are
  * jumped to. So a walk never reads more than sixteen messages per message it returns. Measured
- * through scanWal (bench/README.md): walking is 7 % cheaper at one message in thirteen, as cheap
- * at one in twenty-two, and 20 % dearer at one in thirty-two.
+ * through scanWal (bench/README.md): walking takes 7–11 % less time at one message in thirteen,
+ * about the same (3 % more) at one in twenty-two, and 18–25 % more at one in thirty-two.
  *
  * @internal exported for its spec only
  */
