@@ -372,8 +372,8 @@ export class MergedPositions {
     let position = first;
     while (kept < count) {
       const m = messages[position++] as WalMessage;
-      // matchesHint for a vchannel that is not '': its own messages first, the most frequent
-      if (m.vchannel === vchannel || m.type === TIME_TICK || m.vchannel === '') batch[kept++] = m;
+      // exactly own ∪ common: the rule MemoryLog.write sorted the positions by
+      if (m.vchannel === vchannel || isCommon(m)) batch[kept++] = m;
     }
     this.ownIndex = lowerBound(this.own, position, this.ownIndex);
     this.commonIndex = lowerBound(this.common, position, this.commonIndex);
