@@ -9,9 +9,6 @@ import type { Logger } from '../observability/logger.js';
 import type { DeliverPolicy } from '../options/deliverPolicy.js';
 import type { WriteAheadBuffer, WriteAheadBufferOptions } from './writeAheadBuffer.js';
 
-/** A module constant: compared per message, so no property load (bench/README.md). */
-const TIME_TICK = MessageType.TimeTick;
-
 /**
  * Reads a log in batches. `next()` waits until at least one message is there; it resolves an
  * empty batch only when the reader's stream has ended (a scanner treats that as an error and
@@ -55,11 +52,6 @@ export function hintedVChannel(hint: ReadHint | undefined): string {
   if (typeof vchannel !== 'string')
     throw new ConfigError('hint.vchannel', vchannel, "must be a string ('' for every vchannel)");
   return vchannel;
-}
-
-/** Whether `m` belongs to what a reader hinted at `vchannel` returns (see {@link ReadHint}). */
-export function matchesHint(m: WalMessage, vchannel: string): boolean {
-  return vchannel === '' || m.vchannel === '' || m.vchannel === vchannel || m.type === TIME_TICK;
 }
 
 /**

@@ -18,7 +18,7 @@ import { tso } from '../../lib/message/tso.js';
 import { scanWal } from '../../lib/scanner/scanWal.js';
 import { createMemoryWal, type MemoryWal } from '../../lib/wal/memoryWal.js';
 import { settle, VirtualClock } from '../../lib/testing/index.js';
-import { matchesHint } from '../../lib/wal/wal.js';
+import { matchesHint } from '../support/readHint.js';
 
 type Labels = Record<string, string | number>;
 

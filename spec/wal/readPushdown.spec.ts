@@ -18,7 +18,8 @@ import {
   MergedPositions,
   WALK_SPAN_PER_MESSAGE,
 } from '../../lib/wal/memoryWal.js';
-import { hintedVChannel, matchesHint } from '../../lib/wal/wal.js';
+import { hintedVChannel } from '../../lib/wal/wal.js';
+import { matchesHint } from '../support/readHint.js';
 import { MemoryWriteAheadBuffer, type WabReader } from '../../lib/wal/writeAheadBuffer.js';
 import { watch } from '../support/promises.js';
 import { seededRandom } from '../support/random.js';
