@@ -1,8 +1,6 @@
-/**
- * Index of the first entry of the ascending `values` that is ≥ `from` (`values.length` if none),
- * searching from index `lo` on (every entry before it must be below `from`).
- */
-export function lowerBound(values: readonly number[], from: number, lo = 0): number {
+/** Index of the first entry of the ascending `values` that is ≥ `from` (`values.length` if none). */
+export function lowerBound(values: readonly number[], from: number): number {
+  let lo = 0;
   let hi = values.length;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;

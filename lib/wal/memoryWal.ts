@@ -318,9 +318,10 @@ function isCommon(m: WalMessage): boolean {
  * walked: every message of its stretch is looked at in log order and the reader's are kept. The
  * stages after the reader touch each message anyway; after a walk they find them already read in
  * order (the log's messages are allocated in log order, so mostly in memory order too), while a
- * jumped batch sends them to scattered places. Where a batch starts and ends is found by a
- * binary search over the two lists ({@link countthOfBoth}); neither way merges them into a list
- * first, and each fills an array of the batch's exact size. Measured through scanWal
+ * jumped batch sends them to scattered places. How many of a batch come from each list, and so
+ * where it ends and where each list goes on, is found by a binary search over the two lists
+ * ({@link takenFromFirst}); neither way merges them into a list first, and each fills an array of
+ * the batch's exact size. Measured through scanWal
  * (bench/README.md): where the reader's messages are one in four of the log, walking catches up
  * in 14 % less time; see {@link WALK_SPAN_PER_MESSAGE} for the sparser logs.
  *
@@ -354,11 +355,20 @@ export class MergedPositions {
     const commonIndex = this.commonIndex;
     const count = Math.min(max, own.length - ownIndex + common.length - commonIndex);
     if (count === 0) return [];
-    const first = countthOfBoth(own, ownIndex, common, commonIndex, 1);
-    const last = countthOfBoth(own, ownIndex, common, commonIndex, count);
-    return last - first < count * this.walkSpanPerMessage
-      ? this.walk(messages, first, count)
-      : this.jump(messages, count);
+    const fromOwn = takenFromFirst(own, ownIndex, common, commonIndex, count);
+    const fromCommon = count - fromOwn;
+    const first = Math.min(own[ownIndex] ?? Infinity, common[commonIndex] ?? Infinity);
+    const last = Math.max(
+      fromOwn === 0 ? -1 : (own[ownIndex + fromOwn - 1] as number),
+      fromCommon === 0 ? -1 : (common[commonIndex + fromCommon - 1] as number),
+    );
+    const batch =
+      last - first < count * this.walkSpanPerMessage
+        ? this.walk(messages, first, count)
+        : this.jump(messages, count);
+    this.ownIndex = ownIndex + fromOwn;
+    this.commonIndex = commonIndex + fromCommon;
+    return batch;
   }
 
   /**
@@ -375,8 +385,6 @@ export class MergedPositions {
       // exactly own ∪ common: the rule MemoryLog.write sorted the positions by
       if (m.vchannel === vchannel || isCommon(m)) batch[kept++] = m;
     }
-    this.ownIndex = lowerBound(this.own, position, this.ownIndex);
-    this.commonIndex = lowerBound(this.common, position, this.commonIndex);
     return batch;
   }
 
@@ -406,22 +414,20 @@ export class MergedPositions {
       }
       batch[i] = messages[position] as WalMessage;
     }
-    this.ownIndex = ownIndex;
-    this.commonIndex = commonIndex;
     return batch;
   }
 }
 
 /**
- * The `count`-th smallest entry (from 1) of `a` from `ai` on and `b` from `bi` on, two ascending
- * lists with no entry in common and at least `count` entries between them: where a batch of
- * `count` ends, found in O(log count) without merging. Binary search for how many of the first
- * `count` come from `a`: the most `i` whose last one, `a[ai + i - 1]`, lies before the entry of
- * `b` that would be the batch's next.
+ * How many of the `count` smallest entries of `a` from `ai` on and `b` from `bi` on come from `a`:
+ * two ascending lists with no entry in common and at least `count` entries between them. So a
+ * batch of `count` knows where it ends and where each list goes on after it, in O(log count),
+ * without merging. Binary search for the most `i` whose last one, `a[ai + i - 1]`, lies before
+ * the entry of `b` that would be the batch's next.
  *
  * @internal exported for its spec only
  */
-export function countthOfBoth(
+export function takenFromFirst(
   a: readonly number[],
   ai: number,
   b: readonly number[],
@@ -436,11 +442,7 @@ export function countthOfBoth(
     if (bNext !== undefined && (a[ai + i - 1] as number) > bNext) hi = i - 1;
     else lo = i;
   }
-  const fromA = lo;
-  const fromB = count - fromA;
-  const lastA = fromA === 0 ? -1 : (a[ai + fromA - 1] as number);
-  const lastB = fromB === 0 ? -1 : (b[bi + fromB - 1] as number);
-  return lastA > lastB ? lastA : lastB;
+  return lo;
 }
 
 /**
