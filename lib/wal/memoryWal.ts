@@ -321,9 +321,9 @@ function isCommon(m: WalMessage): boolean {
  * jumped batch sends them to scattered places. How many of a batch come from each list, and so
  * where it ends and where each list goes on, is found by a binary search over the two lists
  * ({@link takenFromFirst}); neither way merges them into a list first, and each fills an array of
- * the batch's exact size. Measured through scanWal
- * (bench/README.md): where the reader's messages are one in four of the log, walking catches up
- * in 14 % less time; see {@link WALK_SPAN_PER_MESSAGE} for the sparser logs.
+ * the batch's exact size. Measured through scanWal (bench/README.md): where the reader's messages
+ * are one in four of the log, walking catches up in 14 % less time; see
+ * {@link WALK_SPAN_PER_MESSAGE} for the sparser logs.
  *
  * @internal exported for its spec only
  */
