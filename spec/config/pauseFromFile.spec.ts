@@ -208,21 +208,38 @@ describe('pauseFromFile', () => {
   test('close() releases the watcher and a pending debounce timer, and completes', async () => {
     await quiesce();
     const watchersBefore = resources('FSEventWrap');
-    const timersBefore = resources('Timeout');
-    const pause$ = open({ debounce: '1h' });
+    // The switch's own timers, each a real one of asyncScheduler: the process-wide count of
+    // Timeout handles also moves with timers other specs left running, so it cannot tell ours.
+    const timers: Subscription[] = [];
+    const scheduler: SchedulerLike = {
+      now: () => asyncScheduler.now(),
+      schedule: <T>(
+        work: (this: SchedulerAction<T>, state?: T) => void,
+        delay?: number,
+        state?: T,
+      ): Subscription => {
+        const action = asyncScheduler.schedule(work, delay, state);
+        timers.push(action);
+        return action;
+      },
+    };
+    const pause$ = open({ debounce: '1h', scheduler });
     expect(resources('FSEventWrap')).toBe(watchersBefore + 1);
-    expect(resources('Timeout')).toBe(timersBefore + 1); // the poll
+    expect(timers.map((t) => t.closed)).toEqual([false]); // the poll
     let completed = false;
     pause$.subscribe({ complete: () => (completed = true) });
 
     write({ pauseConsumption: true }); // starts the debounce timer, which will not fire for 1h
-    await eventually(() => resources('Timeout') > timersBefore + 1, 'the debounce timer');
+    // (one write can be seen as two changes: each restarts the debounce, closing the one before)
+    const debounces = (): Subscription[] => timers.slice(1);
+    await eventually(() => debounces().some((t) => !t.closed), 'the debounce timer');
+    expect(timers[0]?.closed).toBe(false); // the poll goes on
 
     pause$.close();
     expect(completed).toBe(true);
+    expect(timers.filter((t) => !t.closed).length).toBe(0); // the poll and the debounce
     // libuv closes a handle on the next turn of the loop
     await eventually(() => resources('FSEventWrap') === watchersBefore, 'the watcher to close');
-    expect(resources('Timeout')).toBe(timersBefore);
     expect(pause$.getValue()).toBe(false); // the change was never read
     pause$.close(); // idempotent
   });
