@@ -21,6 +21,7 @@ import type { TimeTick } from '../message/tso.js';
 import { definedOnly } from '../internal/definedOnly.js';
 import { Backoff, sleep, type BackoffOptions } from '../internal/backoff.js';
 import { checkMaxRetries, RetryStreak } from '../internal/retryStreak.js';
+import { warmMessages } from '../internal/warmMessages.js';
 import { YIELD_EVERY_MS, yieldToEventLoop } from '../internal/yieldToEventLoop.js';
 import type { ResolvedLogger } from '../observability/logger.js';
 import type { ScannerMetrics, ScannerModel } from '../observability/metrics.js';
@@ -236,6 +237,8 @@ class SourceMachine {
   private evictedAt: Position | undefined;
   /** The first message handed over by the current pass before any time tick (ids ascending). */
   private firstHandedId: MessageId | undefined;
+  /** What {@link warmMessages} read last: kept so that no engine drops its reads as unused. */
+  warmth = 0;
 
   constructor(
     private readonly subscriber: Subscriber<WalMessage>,
@@ -304,6 +307,7 @@ class SourceMachine {
           throw new WalError('READER_ENDED', 'the WAL reader ended without an error');
         this.config.backoff.reset();
         this.config.retries.succeeded();
+        this.warmth = warmMessages(batch);
         for (let i = 0; i < batch.length; i++) {
           const m = batch[i] as WalMessage;
           if (exclusiveStart !== undefined && m.timeTick <= exclusiveStart) continue;

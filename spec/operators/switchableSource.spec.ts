@@ -2,7 +2,7 @@ import { take, type Subscription } from 'rxjs';
 
 import { ClosedError, CorruptRecordError, ConfigError } from '../../lib/errors.js';
 import type { WalMessage } from '../../lib/message/message.js';
-import { messageId } from '../../lib/message/messageId.js';
+import { messageId, type MessageId } from '../../lib/message/messageId.js';
 import { createInMemoryMetrics, type ScannerModel } from '../../lib/observability/metrics.js';
 import { switchableSource } from '../../lib/operators/switchableSource.js';
 import { DeliverPolicy } from '../../lib/options/deliverPolicy.js';
@@ -432,6 +432,68 @@ describe('switchableSource', () => {
     expect(out.seen.filter((m) => m.type === 'Insert').map((m) => m.payload)).toEqual([1, 2]);
     expect(metrics.snapshot().scanners).toEqual({ catchup: 0, tailing: 1 }); // joined again
     out.sub.unsubscribe();
+  });
+
+  test("reads each batch's id keys and time ticks before handing its first message on", async () => {
+    // The warming of a batch (lib/internal/warmMessages.ts): a scattered batch's keys and ticks
+    // are fetched in one tight loop before the stages meet them one at a time.
+    const reads = { key: 0, timeTick: 0 };
+    const watched = (m: WalMessage): WalMessage => {
+      const id = Object.create(m.id, {
+        key: { get: () => (reads.key++, m.id.key) },
+      }) as MessageId;
+      return Object.create(m, {
+        id: { value: id },
+        timeTick: { get: () => (reads.timeTick++, m.timeTick) },
+      }) as WalMessage;
+    };
+    for (let i = 0; i < 3; i++) wal.appendRaw({ type: 'Insert', timeTick: 10 + i, vchannel: 'v1' });
+    wal.appendRaw({ type: 'TimeTick', timeTick: 20 });
+    const batched: ReadableWal = {
+      channel: wal.channel,
+      accessMode: 'ro',
+      read(policy) {
+        const inner = wal.read(policy);
+        return {
+          next: async (max) => (await inner.next(max)).map(watched),
+          close: () => inner.close(),
+        };
+      },
+    };
+    const atFirst: { key: number; timeTick: number }[] = [];
+    const sub = switchableSource(batched, { scheduler: clock.scheduler }).subscribe(() => {
+      atFirst.push({ ...reads });
+    });
+    await clock.advance(1);
+    sub.unsubscribe();
+    expect(atFirst).toHaveLength(4);
+    // all four keys and ticks were read once before the first message went on
+    expect(atFirst[0]).toEqual({ key: 4, timeTick: 4 });
+  });
+
+  test('hands on a message its warming cannot read, for the stage that reads it to report', async () => {
+    wal.appendRaw({ type: 'Insert', timeTick: 10, vchannel: 'v1' });
+    wal.appendRaw({ type: 'TimeTick', timeTick: 20 });
+    let opened = 0;
+    const noIds: ReadableWal = {
+      channel: wal.channel,
+      accessMode: 'ro',
+      read(policy) {
+        opened++;
+        const inner = wal.read(policy);
+        return {
+          next: async (max) =>
+            (await inner.next(max)).map((m) => ({ ...m, id: undefined }) as unknown as WalMessage),
+          close: () => inner.close(),
+        };
+      },
+    };
+    const out = collect(switchableSource(noIds, { scheduler: clock.scheduler }));
+    await clock.advance(1);
+    out.sub.unsubscribe();
+    expect(out.errors).toEqual([]);
+    expect(out.seen.map((m) => m.type)).toEqual(['Insert', 'TimeTick']);
+    expect(opened).toBe(1); // not a read error: no retry
   });
 
   test('rejects bad options with ConfigError', () => {
