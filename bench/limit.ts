@@ -121,11 +121,17 @@ interface OpenTxn {
 /**
  * Runs the limit over `messages` for a consumer of `vchannel` (`''`: every vchannel); returns how
  * many messages it delivered. With `out`, the delivered messages are also pushed onto it (tests).
+ *
+ * `warmEvery` > 0 makes a reference, not the limit: before each stretch of that many messages, a
+ * tight loop reads the id key and time tick of those the consumer keeps, as scanWal's source does
+ * with each batch (lib/internal/warmMessages.ts). 0, the default, is the plain loop every figure
+ * is divided by; it runs the stretch loop once, over the whole array.
  */
 export function runLimit(
   messages: readonly WalMessage[],
   vchannel: string,
   out?: WalMessage[],
+  warmEvery = 0,
 ): number {
   const heap = new KeyHeap<WalMessage>();
   const waitingIds = new Set<string>();
@@ -137,88 +143,115 @@ export function runLimit(
   const filterAll = vchannel === '';
 
   const n = messages.length;
-  for (let i = 0; i < n; i++) {
-    const m = messages[i] as WalMessage;
-    if (m.type !== TIME_TICK) {
-      const v = m.vchannel;
-      if (!filterAll && v !== '' && v !== vchannel) continue;
-      const tick = m.timeTick;
-      if (tick < lastPop) continue; // time-tick violation
-      const key = m.id.key;
-      if (waitingIds.has(key)) continue; // duplicate of a waiting message
-      waitingIds.add(key);
-      heap.push(tick, m);
-      continue;
-    }
-
-    const tt = m.timeTick;
-    if (tt < lastPop) continue; // no news: released ticks never go backwards
-    lastPop = tt;
-    while (heap.size > 0 && (heap.keys[0] as TimeTick) <= tt) {
-      const r = heap.pop();
-      waitingIds.delete(r.id.key);
-      const txn = r.txn;
-      if (txn === undefined) {
-        delivered++;
-        if (out !== undefined) out.push(r);
+  const stretch = warmEvery > 0 ? warmEvery : n;
+  for (let start = 0; start < n; start += stretch) {
+    const end = Math.min(n, start + stretch);
+    if (warmEvery > 0) warmth += warmKept(messages, start, end, filterAll, vchannel);
+    for (let i = start; i < end; i++) {
+      const m = messages[i] as WalMessage;
+      if (m.type !== TIME_TICK) {
+        const v = m.vchannel;
+        if (!filterAll && v !== '' && v !== vchannel) continue;
+        const tick = m.timeTick;
+        if (tick < lastPop) continue; // time-tick violation
+        const key = m.id.key;
+        if (waitingIds.has(key)) continue; // duplicate of a waiting message
+        waitingIds.add(key);
+        heap.push(tick, m);
         continue;
       }
-      const txnId = txn.txnId;
-      const state = open.get(txnId);
-      const type = r.type;
-      if (type === BEGIN) {
-        if (state !== undefined) continue; // the first begin wins
-        const keepaliveMs = txn.keepaliveMs;
-        const finite = Number.isFinite(keepaliveMs);
-        const keepalive = finite ? BigInt(Math.trunc(keepaliveMs)) << 18n : undefined;
-        const opened: OpenTxn = { txnId, begin: r, bodies: [], keepalive, deadline: undefined };
-        open.set(txnId, opened);
-        if (keepalive !== undefined) {
-          finiteOpen++;
-          const deadline = r.timeTick + keepalive;
-          opened.deadline = deadline;
-          deadlines.push(deadline, opened);
+
+      const tt = m.timeTick;
+      if (tt < lastPop) continue; // no news: released ticks never go backwards
+      lastPop = tt;
+      while (heap.size > 0 && (heap.keys[0] as TimeTick) <= tt) {
+        const r = heap.pop();
+        waitingIds.delete(r.id.key);
+        const txn = r.txn;
+        if (txn === undefined) {
+          delivered++;
+          if (out !== undefined) out.push(r);
+          continue;
         }
-      } else if (type === COMMIT) {
-        if (state === undefined) continue; // a repeated or late commit
-        open.delete(txnId);
-        if (state.keepalive !== undefined) finiteOpen--;
-        const built = buildTxnMessage(state.begin, state.bodies, r);
-        delivered++;
-        if (out !== undefined) out.push(built);
-      } else if (type === ROLLBACK) {
-        if (state === undefined) continue;
-        open.delete(txnId);
-        if (state.keepalive !== undefined) finiteOpen--;
-      } else {
-        if (state === undefined) continue; // a body without an open transaction
-        state.bodies.push(r);
-        const keepalive = state.keepalive;
-        if (keepalive !== undefined) {
-          const deadline = r.timeTick + keepalive;
-          state.deadline = deadline;
-          deadlines.push(deadline, state);
-          // Stale deadline entries pile up as bodies slide deadlines: rebuild once they dominate.
-          if (deadlines.size > 2 * finiteOpen + 64) {
-            deadlines = new KeyHeap<OpenTxn>();
-            for (const live of open.values())
-              if (live.deadline !== undefined) deadlines.push(live.deadline, live);
+        const txnId = txn.txnId;
+        const state = open.get(txnId);
+        const type = r.type;
+        if (type === BEGIN) {
+          if (state !== undefined) continue; // the first begin wins
+          const keepaliveMs = txn.keepaliveMs;
+          const finite = Number.isFinite(keepaliveMs);
+          const keepalive = finite ? BigInt(Math.trunc(keepaliveMs)) << 18n : undefined;
+          const opened: OpenTxn = { txnId, begin: r, bodies: [], keepalive, deadline: undefined };
+          open.set(txnId, opened);
+          if (keepalive !== undefined) {
+            finiteOpen++;
+            const deadline = r.timeTick + keepalive;
+            opened.deadline = deadline;
+            deadlines.push(deadline, opened);
+          }
+        } else if (type === COMMIT) {
+          if (state === undefined) continue; // a repeated or late commit
+          open.delete(txnId);
+          if (state.keepalive !== undefined) finiteOpen--;
+          const built = buildTxnMessage(state.begin, state.bodies, r);
+          delivered++;
+          if (out !== undefined) out.push(built);
+        } else if (type === ROLLBACK) {
+          if (state === undefined) continue;
+          open.delete(txnId);
+          if (state.keepalive !== undefined) finiteOpen--;
+        } else {
+          if (state === undefined) continue; // a body without an open transaction
+          state.bodies.push(r);
+          const keepalive = state.keepalive;
+          if (keepalive !== undefined) {
+            const deadline = r.timeTick + keepalive;
+            state.deadline = deadline;
+            deadlines.push(deadline, state);
+            // Stale deadline entries pile up as bodies slide deadlines: rebuild once they dominate.
+            if (deadlines.size > 2 * finiteOpen + 64) {
+              deadlines = new KeyHeap<OpenTxn>();
+              for (const live of open.values())
+                if (live.deadline !== undefined) deadlines.push(live.deadline, live);
+            }
           }
         }
       }
+      // Expiry, after what this tick released: lazy deletion, an entry is live iff it is the
+      // transaction's current deadline and the transaction is still open.
+      while (deadlines.size > 0 && (deadlines.keys[0] as TimeTick) <= tt) {
+        const key = deadlines.keys[0] as TimeTick;
+        const state = deadlines.pop();
+        if (state.deadline !== key || open.get(state.txnId) !== state) continue;
+        open.delete(state.txnId);
+        finiteOpen--;
+      }
+      delivered++;
+      if (out !== undefined) out.push(m);
     }
-    // Expiry, after what this tick released: lazy deletion, an entry is live iff it is the
-    // transaction's current deadline and the transaction is still open.
-    while (deadlines.size > 0 && (deadlines.keys[0] as TimeTick) <= tt) {
-      const key = deadlines.keys[0] as TimeTick;
-      const state = deadlines.pop();
-      if (state.deadline !== key || open.get(state.txnId) !== state) continue;
-      open.delete(state.txnId);
-      finiteOpen--;
-    }
-    delivered++;
-    if (out !== undefined) out.push(m);
   }
   heap.reset();
   return delivered;
+}
+
+/** What the warmed reference read, kept so that its reads are not dropped as unused. */
+export let warmth = 0;
+
+/** Reads the id key and time tick of the messages in `[start, end)` that the consumer keeps. */
+function warmKept(
+  messages: readonly WalMessage[],
+  start: number,
+  end: number,
+  filterAll: boolean,
+  vchannel: string,
+): number {
+  let sum = 0;
+  for (let i = start; i < end; i++) {
+    const m = messages[i] as WalMessage;
+    const v = m.vchannel;
+    if (!filterAll && v !== '' && v !== vchannel) continue;
+    sum += m.id.key.length;
+    if (m.timeTick === 0n) sum++;
+  }
+  return sum;
 }

@@ -1,6 +1,7 @@
 import { pipe } from 'rxjs';
 
 import { generateW1, generateW3, mulberry32 } from '../../bench/workloads.js';
+import * as limitModule from '../../bench/limit.js';
 import { runLimit } from '../../bench/limit.js';
 import { createMessage } from '../../lib/message/createMessage.js';
 import { MessageType, type WalMessage } from '../../lib/message/message.js';
@@ -211,5 +212,20 @@ describe('the limit (bench/limit.ts) delivers what filterVChannel → reorderUnt
   it('on a log without a closing time tick, drops what no tick released', () => {
     const log = generateW1({ messages: 1050, seed: 9 }).slice(0, 1040);
     expect(limitOutput(log, 'v1')).toEqual(deliveredBy(log, operators('v1')));
+  });
+});
+
+describe('the warmed limit (a reference: runLimit with warmEvery)', () => {
+  it.each([1, 7, 1024])('delivers what the limit delivers, warming every %i messages', (every) => {
+    const log = withFaults(generateW1({ messages: 3000, seed: 21, abandonRate: 0.2 }), 21);
+    for (const vchannel of ['v1', '']) {
+      const plain: WalMessage[] = [];
+      const warmed: WalMessage[] = [];
+      runLimit(log, vchannel, plain);
+      const before = limitModule.warmth;
+      expect(runLimit(log, vchannel, warmed, every)).toBe(plain.length);
+      expect(warmed.map(formatWalMessage)).toEqual(plain.map(formatWalMessage));
+      expect(limitModule.warmth).toBeGreaterThan(before); // it did read the kept messages
+    }
   });
 });
