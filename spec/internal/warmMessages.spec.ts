@@ -1,24 +1,13 @@
 import { createMessage } from '../../lib/message/createMessage.js';
 import type { WalMessage } from '../../lib/message/message.js';
-import type { MessageId } from '../../lib/message/messageId.js';
 import { warmMessages } from '../../lib/internal/warmMessages.js';
-
-/** `m` seen through an object that counts the reads of its id's key and of its time tick. */
-function counted(m: WalMessage, reads: { key: number; timeTick: number }): WalMessage {
-  const id = Object.create(m.id, {
-    key: { get: () => (reads.key++, m.id.key) },
-  }) as MessageId;
-  return Object.create(m, {
-    id: { value: id },
-    timeTick: { get: () => (reads.timeTick++, m.timeTick) },
-  }) as WalMessage;
-}
+import { watchedReads } from '../support/watchedReads.js';
 
 describe('warmMessages', () => {
   it('reads the id key and the time tick of every message, once each', () => {
     const reads = { key: 0, timeTick: 0 };
     const batch = [1, 2, 3].map((n) =>
-      counted(createMessage({ id: n, type: 'Insert', timeTick: n, vchannel: 'v1' }), reads),
+      watchedReads(createMessage({ id: n, type: 'Insert', timeTick: n, vchannel: 'v1' }), reads),
     );
     warmMessages(batch);
     expect(reads).toEqual({ key: 3, timeTick: 3 });

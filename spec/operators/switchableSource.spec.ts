@@ -2,7 +2,7 @@ import { take, type Subscription } from 'rxjs';
 
 import { ClosedError, CorruptRecordError, ConfigError } from '../../lib/errors.js';
 import type { WalMessage } from '../../lib/message/message.js';
-import { messageId, type MessageId } from '../../lib/message/messageId.js';
+import { messageId } from '../../lib/message/messageId.js';
 import { createInMemoryMetrics, type ScannerModel } from '../../lib/observability/metrics.js';
 import { switchableSource } from '../../lib/operators/switchableSource.js';
 import { DeliverPolicy } from '../../lib/options/deliverPolicy.js';
@@ -11,6 +11,7 @@ import type { ReadableWal, WalReader } from '../../lib/wal/wal.js';
 import type { WriteAheadBuffer } from '../../lib/wal/writeAheadBuffer.js';
 import { formatWalMessage } from '../../lib/testing/notation.js';
 import { settle, VirtualClock } from '../../lib/testing/index.js';
+import { watchedReads } from '../support/watchedReads.js';
 
 /** Wraps a WAL so tests can make its readers fail or end. */
 function faultyWal(
@@ -438,15 +439,6 @@ describe('switchableSource', () => {
     // The warming of a batch (lib/internal/warmMessages.ts): a scattered batch's keys and ticks
     // are fetched in one tight loop before the stages meet them one at a time.
     const reads = { key: 0, timeTick: 0 };
-    const watched = (m: WalMessage): WalMessage => {
-      const id = Object.create(m.id, {
-        key: { get: () => (reads.key++, m.id.key) },
-      }) as MessageId;
-      return Object.create(m, {
-        id: { value: id },
-        timeTick: { get: () => (reads.timeTick++, m.timeTick) },
-      }) as WalMessage;
-    };
     for (let i = 0; i < 3; i++) wal.appendRaw({ type: 'Insert', timeTick: 10 + i, vchannel: 'v1' });
     wal.appendRaw({ type: 'TimeTick', timeTick: 20 });
     const batched: ReadableWal = {
@@ -455,7 +447,7 @@ describe('switchableSource', () => {
       read(policy) {
         const inner = wal.read(policy);
         return {
-          next: async (max) => (await inner.next(max)).map(watched),
+          next: async (max) => (await inner.next(max)).map((m) => watchedReads(m, reads)),
           close: () => inner.close(),
         };
       },
