@@ -1,8 +1,7 @@
 import { pipe } from 'rxjs';
 
 import { generateW1, generateW3, mulberry32 } from '../../bench/workloads.js';
-import * as limitModule from '../../bench/limit.js';
-import { runLimit } from '../../bench/limit.js';
+import { runLimit, warmth } from '../../bench/limit.js';
 import { createMessage } from '../../lib/message/createMessage.js';
 import { MessageType, type WalMessage } from '../../lib/message/message.js';
 import { createInMemoryMetrics } from '../../lib/observability/metrics.js';
@@ -222,10 +221,10 @@ describe('the warmed limit (a reference: runLimit with warmEvery)', () => {
       const plain: WalMessage[] = [];
       const warmed: WalMessage[] = [];
       runLimit(log, vchannel, plain);
-      const before = limitModule.warmth;
+      const before = warmth;
       expect(runLimit(log, vchannel, warmed, every)).toBe(plain.length);
       expect(warmed.map(formatWalMessage)).toEqual(plain.map(formatWalMessage));
-      expect(limitModule.warmth).toBeGreaterThan(before); // it did read the kept messages
+      expect(warmth).toBeGreaterThan(before); // it did read the kept messages
     }
   });
 });
